@@ -1,0 +1,151 @@
+//! The one error type of the API, with its table of SMS codes (`api-decisions.md`, Errors).
+//! Every 4xx/5xx body has the shape `{"error_code": "…", "error_msg": "…"}`.
+
+use actix_web::http::{header, StatusCode};
+use actix_web::{HttpResponse, ResponseError};
+use serde_json::json;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// A body, query or path value fails its type, range, enum, length, pattern or mandatory
+    /// rule. The message names the JSON path and the rule.
+    #[error("{0}")]
+    Invalid(String),
+    #[error("the request body is not a JSON object: {0}")]
+    NotAnObject(String),
+    #[error("Failed to create the migration task: the specified source server does not exist.")]
+    SourceServerMissing,
+    #[error("Failed to create the migration task: the source server is not connected.")]
+    SourceServerNotConnected,
+    #[error(
+        "Failed to create the migration task: the source server already has a migration task."
+    )]
+    SourceServerHasTask,
+    #[error("Incorrect IAM authentication information: {0}")]
+    Unauthorized(String),
+    #[error("The current account does not have the permission to execute policy. {0}")]
+    Forbidden(String),
+    #[error("The migration task does not exist.")]
+    TaskNotFound,
+    #[error("The source server does not exist.")]
+    SourceServerNotFound,
+    #[error("The API does not exist or has not been published in the environment.")]
+    NoSuchApi,
+    #[error("Invalid HTTP request method.")]
+    MethodNotAllowed,
+    #[error("Request entity too large.")]
+    PayloadTooLarge,
+    #[error("The request type must be application/json.")]
+    UnsupportedMediaType,
+    #[error("The database is unavailable; try again later.")]
+    Unavailable(#[source] anyhow::Error),
+    #[error("Background exception.")]
+    Internal(#[source] anyhow::Error),
+}
+
+/// Seconds a client is asked to wait after a 503.
+const RETRY_AFTER_SECS: &str = "5";
+
+impl ApiError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            ApiError::Invalid(_) => "SMS.8001",
+            ApiError::NotAnObject(_) => "SMS.8002",
+            ApiError::SourceServerMissing => "SMS.2216",
+            ApiError::SourceServerNotConnected => "SMS.8003",
+            ApiError::SourceServerHasTask => "SMS.8004",
+            ApiError::Unauthorized(_) => "APIGW.0301",
+            ApiError::Forbidden(_) => "SMS.9004",
+            ApiError::TaskNotFound => "SMS.8005",
+            ApiError::SourceServerNotFound => "SMS.8006",
+            ApiError::NoSuchApi => "APIGW.0101",
+            ApiError::MethodNotAllowed => "SMS.2003",
+            ApiError::PayloadTooLarge => "APIGW.0201",
+            ApiError::UnsupportedMediaType => "SMS.2006",
+            ApiError::Unavailable(_) => "SMS.8007",
+            ApiError::Internal(_) => "SMS.2007",
+        }
+    }
+
+    /// The error for an HTTP status that actix produced itself (a failed extractor, an
+    /// unmatched route, an oversized payload), so that it too answers in the SMS shape.
+    pub fn from_status(status: StatusCode, detail: String) -> ApiError {
+        match status {
+            StatusCode::NOT_FOUND => ApiError::NoSuchApi,
+            StatusCode::METHOD_NOT_ALLOWED => ApiError::MethodNotAllowed,
+            StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::UnsupportedMediaType,
+            StatusCode::UNAUTHORIZED => ApiError::Unauthorized(detail),
+            s if s.is_client_error() => ApiError::Invalid(detail),
+            _ => ApiError::Internal(anyhow::anyhow!(detail)),
+        }
+    }
+
+    pub fn invalid(message: impl Into<String>) -> ApiError {
+        ApiError::Invalid(message.into())
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            ApiError::Invalid(_)
+            | ApiError::NotAnObject(_)
+            | ApiError::SourceServerMissing
+            | ApiError::SourceServerNotConnected
+            | ApiError::SourceServerHasTask => StatusCode::BAD_REQUEST,
+            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::TaskNotFound | ApiError::SourceServerNotFound | ApiError::NoSuchApi => {
+                StatusCode::NOT_FOUND
+            }
+            ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        match self {
+            // The cause is logged, never sent.
+            ApiError::Internal(cause) | ApiError::Unavailable(cause) => {
+                tracing::error!(
+                    error_code = self.code(),
+                    cause = format!("{cause:#}"),
+                    "request failed"
+                );
+            }
+            _ => tracing::info!(error_code = self.code(), error_msg = %self, "request refused"),
+        }
+        let mut body = json!({ "error_code": self.code(), "error_msg": self.to_string() });
+        if let ApiError::Forbidden(reason) = self {
+            body["encoded_authorization_message"] = json!("");
+            body["error_param"] = json!([reason]);
+            body["details"] = json!([{ "error_code": self.code(), "error_msg": reason }]);
+        }
+        let mut response = HttpResponse::build(self.status_code());
+        if matches!(self, ApiError::Unavailable(_)) {
+            response.insert_header((header::RETRY_AFTER, RETRY_AFTER_SECS));
+        }
+        response.json(body)
+    }
+}
+
+impl From<sqlx::Error> for ApiError {
+    fn from(err: sqlx::Error) -> ApiError {
+        match err {
+            sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed => {
+                ApiError::Unavailable(err.into())
+            }
+            _ => ApiError::Internal(err.into()),
+        }
+    }
+}
+
+impl From<anyhow::Error> for ApiError {
+    fn from(err: anyhow::Error) -> ApiError {
+        ApiError::Internal(err)
+    }
+}

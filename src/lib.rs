@@ -1,0 +1,15 @@
+//! sms-tasks: the Server Migration Service (SMS) v3 task API over PostgreSQL.
+
+pub mod auth;
+pub mod cli;
+pub mod db;
+pub mod error;
+pub mod extract;
+pub mod model;
+pub mod request_id;
+pub mod routes;
+pub mod settings;
+pub mod startup;
+pub mod store;
+pub mod telemetry;
+pub mod validate;

@@ -1,0 +1,25 @@
+//! Liveness and readiness probes, unauthenticated.
+
+use actix_web::{web, HttpResponse};
+use serde_json::json;
+use sqlx::PgPool;
+
+use crate::error::ApiError;
+use crate::startup::READY_TIMEOUT;
+
+/// The process is up.
+pub async fn alive() -> HttpResponse {
+    HttpResponse::Ok().json(json!({ "status": "ok" }))
+}
+
+/// The database answers.
+pub async fn ready(pool: web::Data<PgPool>) -> Result<HttpResponse, ApiError> {
+    let probe = sqlx::query("SELECT 1").execute(pool.get_ref());
+    match tokio::time::timeout(READY_TIMEOUT, probe).await {
+        Ok(Ok(_)) => Ok(HttpResponse::Ok().json(json!({ "status": "ready" }))),
+        Ok(Err(err)) => Err(ApiError::Unavailable(err.into())),
+        Err(_) => Err(ApiError::Unavailable(anyhow::anyhow!(
+            "the database did not answer in time"
+        ))),
+    }
+}

@@ -1,0 +1,60 @@
+//! The application: one factory used by `serve` and by every test.
+
+use std::net::{SocketAddr, TcpListener};
+use std::time::Duration;
+
+use actix_web::dev::Server;
+use actix_web::middleware::{from_fn, Compress};
+use actix_web::{web, App, HttpServer};
+use sqlx::PgPool;
+
+use crate::auth::Authenticator;
+use crate::request_id;
+use crate::routes;
+use crate::settings::Settings;
+
+pub struct Application {
+    address: SocketAddr,
+    server: Server,
+}
+
+impl Application {
+    /// Binds `settings.server.listen` (port 0 picks a free port) and builds the server.
+    pub fn build(settings: &Settings, pool: PgPool) -> anyhow::Result<Application> {
+        let listener = TcpListener::bind(settings.listen_addr()?)?;
+        let address = listener.local_addr()?;
+        let pool = web::Data::new(pool);
+        let authenticator = web::Data::new(Authenticator::new(&settings.auth.tokens));
+        let body_limit = settings.server.body_limit_bytes;
+        let mut server = HttpServer::new(move || {
+            App::new()
+                .wrap(Compress::default())
+                .wrap(from_fn(request_id::middleware))
+                .app_data(pool.clone())
+                .app_data(authenticator.clone())
+                .app_data(web::PayloadConfig::new(body_limit))
+                .configure(routes::configure)
+        })
+        .listen(listener)?
+        .shutdown_timeout(settings.server.shutdown_timeout_secs);
+        if settings.server.workers > 0 {
+            server = server.workers(settings.server.workers);
+        }
+        Ok(Application {
+            address,
+            server: server.run(),
+        })
+    }
+
+    pub fn address(&self) -> SocketAddr {
+        self.address
+    }
+
+    /// Serves until SIGTERM / Ctrl-C, then lets in-flight requests finish.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+/// How long the readiness probe waits for the database.
+pub const READY_TIMEOUT: Duration = Duration::from_secs(2);
