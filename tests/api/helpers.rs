@@ -1,0 +1,261 @@
+//! The test harness: a real server on port 0 over a fresh database per test.
+//!
+//! The PostgreSQL server is the one at `DATABASE_URL` (default 127.0.0.1:5432) when it answers,
+//! else a private cluster started from the installed binaries under the target directory.
+//! Each test creates its own database, migrated by the service's own code, and drops it when
+//! the test ends (pass or fail), so tests run in parallel and leave nothing behind.
+
+use std::collections::BTreeMap;
+use std::str::FromStr;
+use std::time::Duration;
+
+use serde_json::{json, Value};
+use sqlx::postgres::PgConnectOptions;
+use sqlx::{Connection, PgConnection, PgPool};
+use tokio::sync::OnceCell;
+
+use sms_tasks::db::LocalCluster;
+use sms_tasks::settings::{Settings, TokenSetting};
+use sms_tasks::startup::Application;
+
+pub const TOKEN_A: &str = "token-of-domain-a";
+pub const DOMAIN_A: &str = "domain-a";
+pub const TOKEN_B: &str = "token-of-domain-b";
+pub const DOMAIN_B: &str = "domain-b";
+
+/// Every table of the schema, for "nothing left behind" checks.
+pub const TABLES: &[&str] = &[
+    "servers",
+    "disks",
+    "physical_volumes",
+    "volume_groups",
+    "logical_volumes",
+    "btrfs_filesystems",
+    "btrfs_subvolumes",
+    "networks",
+    "tasks",
+    "subtasks",
+    "special_configs",
+    "task_clone_servers",
+    "task_network_checks",
+];
+
+static SERVER_URL: OnceCell<String> = OnceCell::const_new();
+
+/// The URL of the server's maintenance database (`postgres`).
+async fn server_url() -> &'static str {
+    SERVER_URL
+        .get_or_init(|| async {
+            let configured = std::env::var("DATABASE_URL")
+                .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+            let options = PgConnectOptions::from_str(&configured).expect("DATABASE_URL is a postgres URL");
+            let maintenance = options.database("postgres");
+            let answers = tokio::time::timeout(Duration::from_secs(3), PgConnection::connect_with(&maintenance))
+                .await
+                .map(|r| r.is_ok())
+                .unwrap_or(false);
+            if answers {
+                return configured_maintenance_url(&configured);
+            }
+            let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("postgres");
+            let cluster = tokio::task::spawn_blocking(move || LocalCluster::start(&dir))
+                .await
+                .unwrap()
+                .expect("no PostgreSQL answers and a private cluster could not start");
+            let url = cluster.url("postgres");
+            // The cluster stops when the test process ends (parent-death signal).
+            std::mem::forget(cluster);
+            url
+        })
+        .await
+}
+
+fn configured_maintenance_url(url: &str) -> String {
+    let mut parsed = url::Url::parse(url).expect("DATABASE_URL is a URL");
+    parsed.set_path("/postgres");
+    parsed.to_string()
+}
+
+fn database_url(server: &str, database: &str) -> String {
+    let mut parsed = url::Url::parse(server).unwrap();
+    parsed.set_path(&format!("/{database}"));
+    parsed.to_string()
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    /// A pool on the test's own database, for checks behind the API.
+    pub pool: PgPool,
+    database: String,
+    server: String,
+}
+
+/// Starts the service on a fresh, migrated database.
+pub async fn spawn_app() -> TestApp {
+    let server = server_url().await.to_string();
+    let database = format!("sms_test_{}", uuid::Uuid::new_v4().simple());
+    let mut admin = PgConnection::connect(&server).await.expect("connect to the test server");
+    sqlx::query(&format!("CREATE DATABASE {database}")).execute(&mut admin).await.unwrap();
+    admin.close().await.unwrap();
+    let url = database_url(&server, &database);
+    sms_tasks::db::migrate(&url).await.expect("migrations apply");
+
+    let mut settings = Settings::load(None).expect("default settings");
+    settings.server.listen = "127.0.0.1:0".into();
+    settings.server.workers = 2;
+    settings.database.url = url.clone();
+    settings.auth.tokens = vec![
+        TokenSetting { token: TOKEN_A.into(), domain_id: DOMAIN_A.into() },
+        TokenSetting { token: TOKEN_B.into(), domain_id: DOMAIN_B.into() },
+    ];
+    let pool = sms_tasks::db::pool(&url, 10, Duration::from_secs(10)).await.unwrap();
+    let app = Application::build(&settings, pool.clone()).expect("the application builds");
+    let address = format!("http://{}", app.address());
+    tokio::spawn(app.run_until_stopped());
+    TestApp { address, client: reqwest::Client::new(), pool, database, server }
+}
+
+impl Drop for TestApp {
+    /// Drops the test's database, also when the test failed.
+    fn drop(&mut self) {
+        let (server, database) = (self.server.clone(), self.database.clone());
+        let pool = self.pool.clone();
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            runtime.block_on(async move {
+                pool.close().await;
+                if let Ok(mut admin) = PgConnection::connect(&server).await {
+                    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)"))
+                        .execute(&mut admin)
+                        .await;
+                }
+            });
+        })
+        .join()
+        .ok();
+    }
+}
+
+/// A response: status, headers and JSON body (`Value::Null` when the body is not JSON).
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+}
+
+impl Reply {
+    /// Asserts an SMS error with `status` and `code`; returns its `error_msg`.
+    #[track_caller]
+    pub fn assert_error(&self, status: u16, code: &str) -> String {
+        assert_eq!(self.status, status, "unexpected status; body: {}", self.body);
+        assert_eq!(self.body["error_code"], code, "unexpected error code; body: {}", self.body);
+        self.body["error_msg"].as_str().expect("error_msg is a string").to_string()
+    }
+
+    #[track_caller]
+    pub fn assert_ok(&self) -> &Value {
+        assert_eq!(self.status, 200, "unexpected status; body: {}", self.body);
+        &self.body
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    pub async fn send(&self, request: reqwest::RequestBuilder) -> Reply {
+        let response = request.send().await.expect("the request is answered");
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let bytes = response.bytes().await.unwrap();
+        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        Reply { status, headers, body }
+    }
+
+    pub async fn get_as(&self, token: &str, path: &str) -> Reply {
+        self.send(self.client.get(self.url(path)).header("X-Auth-Token", token)).await
+    }
+
+    pub async fn get(&self, path: &str) -> Reply {
+        self.get_as(TOKEN_A, path).await
+    }
+
+    pub async fn post_as(&self, token: &str, path: &str, body: &Value) -> Reply {
+        self.send(self.client.post(self.url(path)).header("X-Auth-Token", token).json(body)).await
+    }
+
+    pub async fn post(&self, path: &str, body: &Value) -> Reply {
+        self.post_as(TOKEN_A, path, body).await
+    }
+
+    pub async fn put_as(&self, token: &str, path: &str, body: &Value) -> Reply {
+        self.send(self.client.put(self.url(path)).header("X-Auth-Token", token).json(body)).await
+    }
+
+    pub async fn put(&self, path: &str, body: &Value) -> Reply {
+        self.put_as(TOKEN_A, path, body).await
+    }
+
+    /// Registers a source server for `token`'s domain; returns its id.
+    pub async fn register_source_as(&self, token: &str, body: &Value) -> String {
+        let reply = self.post_as(token, "/v3/sources", body).await;
+        reply.assert_ok()["id"].as_str().expect("an id").to_string()
+    }
+
+    pub async fn register_source(&self) -> String {
+        self.register_source_as(TOKEN_A, &source_body("src-1")).await
+    }
+
+    /// Creates a task from `body` and returns its id.
+    pub async fn create_task(&self, body: &Value) -> String {
+        self.post("/v3/tasks", body).await.assert_ok()["id"].as_str().expect("an id").to_string()
+    }
+
+    /// Registers a source and creates seed 003's example task for it; returns the task id.
+    pub async fn create_example_task(&self) -> String {
+        let source = self.register_source().await;
+        self.create_task(&create_task_example(&source)).await
+    }
+
+    /// Rows in every table.
+    pub async fn row_counts(&self) -> BTreeMap<&'static str, i64> {
+        let mut counts = BTreeMap::new();
+        for table in TABLES {
+            let n: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM {table}"))
+                .fetch_one(&self.pool)
+                .await
+                .unwrap();
+            counts.insert(*table, n);
+        }
+        counts
+    }
+}
+
+/// A minimal valid source-server registration body.
+pub fn source_body(name: &str) -> Value {
+    json!({ "name": name, "os_type": "LINUX", "ip": "192.168.0.154", "os_version": "CENTOS_7_64BIT" })
+}
+
+/// The example request body of an API page: the JSON after `marker`, up to `end`.
+pub fn seed_example(file: &str, marker: &str, end: &str) -> Value {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/seeds").join(file);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
+    let start = text.find(marker).unwrap_or_else(|| panic!("{marker:?} in {file}")) + marker.len();
+    let stop = start + text[start..].find(end).unwrap_or_else(|| panic!("{end:?} in {file}"));
+    serde_json::from_str(text[start..stop].trim()).unwrap_or_else(|e| panic!("example JSON of {file}: {e}"))
+}
+
+/// Seed 003's example create request, pointed at `source_id`.
+pub fn create_task_example(source_id: &str) -> Value {
+    let mut body = seed_example("003_292d7a60b1fb700c.txt", "POST https://{endpoint}/v3/tasks", "Example Responses");
+    body["source_server"]["id"] = json!(source_id);
+    body
+}
+
+/// Seed 004's example update request.
+pub fn update_task_example() -> Value {
+    seed_example("004_75b5f927736fd5ec.txt", "/v3/tasks/ef3b9722-07a0-40ae-89b0-889ee96dxxxx", "Example Response")
+}
