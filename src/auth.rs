@@ -37,10 +37,7 @@ pub const AUTH_TOKEN_HEADER: &str = "X-Auth-Token";
 
 impl Authenticator {
     pub fn new(tokens: &[TokenSetting]) -> Authenticator {
-        let tokens = tokens
-            .iter()
-            .map(|t| (t.token.clone(), DomainId(t.domain_id.clone())))
-            .collect();
+        let tokens = tokens.iter().map(|t| (t.token.clone(), DomainId(t.domain_id.clone()))).collect();
         Authenticator { tokens }
     }
 
@@ -52,9 +49,7 @@ impl Authenticator {
             .to_str()
             .ok()
             .and_then(|token| self.tokens.get(token))
-            .map(|domain| Caller {
-                domain: domain.clone(),
-            })
+            .map(|domain| Caller { domain: domain.clone() })
             .ok_or_else(|| ApiError::Unauthorized("decrypt token fail".into()))
     }
 }
@@ -66,9 +61,7 @@ impl FromRequest for Caller {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let result = match req.app_data::<web::Data<Authenticator>>() {
             Some(authenticator) => authenticator.authenticate(req),
-            None => Err(ApiError::Internal(anyhow::anyhow!(
-                "no authenticator configured"
-            ))),
+            None => Err(ApiError::Internal(anyhow::anyhow!("no authenticator configured"))),
         };
         ready(result)
     }

@@ -11,11 +11,7 @@ use crate::startup::Application;
 use crate::telemetry;
 
 #[derive(Debug, Parser)]
-#[command(
-    name = "sms-tasks",
-    version,
-    about = "The SMS v3 task API over PostgreSQL"
-)]
+#[command(name = "sms-tasks", version, about = "The SMS v3 task API over PostgreSQL")]
 pub struct Cli {
     /// A settings file layered over the built-in defaults (config/default.toml).
     #[arg(long, global = true, env = "SMS_CONFIG", value_name = "FILE")]
@@ -38,10 +34,7 @@ pub enum Command {
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(err) => {
             eprintln!("sms-tasks: cannot start the async runtime: {err}");
@@ -60,10 +53,7 @@ pub fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
     let mut settings = Settings::load(cli.config.as_deref())?;
-    if let Command::Serve {
-        listen: Some(listen),
-    } = &cli.command
-    {
+    if let Command::Serve { listen: Some(listen) } = &cli.command {
         settings.server.listen = listen.clone();
         settings.validate()?;
     }

@@ -17,9 +17,7 @@ pub enum ApiError {
     SourceServerMissing,
     #[error("Failed to create the migration task: the source server is not connected.")]
     SourceServerNotConnected,
-    #[error(
-        "Failed to create the migration task: the source server already has a migration task."
-    )]
+    #[error("Failed to create the migration task: the source server already has a migration task.")]
     SourceServerHasTask,
     #[error("Incorrect IAM authentication information: {0}")]
     Unauthorized(String),
@@ -96,9 +94,7 @@ impl ResponseError for ApiError {
             | ApiError::SourceServerHasTask => StatusCode::BAD_REQUEST,
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
-            ApiError::TaskNotFound | ApiError::SourceServerNotFound | ApiError::NoSuchApi => {
-                StatusCode::NOT_FOUND
-            }
+            ApiError::TaskNotFound | ApiError::SourceServerNotFound | ApiError::NoSuchApi => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -111,11 +107,7 @@ impl ResponseError for ApiError {
         match self {
             // The cause is logged, never sent.
             ApiError::Internal(cause) | ApiError::Unavailable(cause) => {
-                tracing::error!(
-                    error_code = self.code(),
-                    cause = format!("{cause:#}"),
-                    "request failed"
-                );
+                tracing::error!(error_code = self.code(), cause = format!("{cause:#}"), "request failed");
             }
             _ => tracing::info!(error_code = self.code(), error_msg = %self, "request refused"),
         }

@@ -34,15 +34,10 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
             if !is_json {
                 return Err(ApiError::UnsupportedMediaType);
             }
-            let bytes = bytes
-                .await
-                .map_err(|err| match err.as_error::<PayloadError>() {
-                    Some(PayloadError::Overflow) => ApiError::PayloadTooLarge,
-                    _ => ApiError::from_status(
-                        err.as_response_error().status_code(),
-                        err.to_string(),
-                    ),
-                })?;
+            let bytes = bytes.await.map_err(|err| match err.as_error::<PayloadError>() {
+                Some(PayloadError::Overflow) => ApiError::PayloadTooLarge,
+                _ => ApiError::from_status(err.as_response_error().status_code(), err.to_string()),
+            })?;
             parse_object(&bytes).map(JsonBody)
         })
     }
@@ -50,14 +45,16 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
 
 /// Parses a JSON object into `T`.
 pub fn parse_object<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    let value: serde_json::Value = serde_json::from_slice(bytes)
-        .map_err(|e| ApiError::NotAnObject(format!("malformed JSON: {e}")))?;
+    let value: serde_json::Value =
+        serde_json::from_slice(bytes).map_err(|e| ApiError::NotAnObject(format!("malformed JSON: {e}")))?;
     if !value.is_object() {
-        return Err(ApiError::NotAnObject(format!(
-            "found {}",
-            json_kind(&value)
-        )));
+        return Err(ApiError::NotAnObject(format!("found {}", json_kind(&value))));
     }
+    from_value(value)
+}
+
+/// `T` from a JSON value; a type error names its JSON path.
+pub fn from_value<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, ApiError> {
     serde_path_to_error::deserialize(value).map_err(|err| {
         let path = err.path().to_string();
         let inner = err.into_inner().to_string();

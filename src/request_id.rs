@@ -50,11 +50,7 @@ pub async fn middleware(
             }
         };
         let status = response.status();
-        tracing::info!(
-            status = status.as_u16(),
-            elapsed_ms = started.elapsed().as_secs_f64() * 1e3,
-            "served"
-        );
+        tracing::info!(status = status.as_u16(), elapsed_ms = started.elapsed().as_secs_f64() * 1e3, "served");
         let mut response = response;
         if let Ok(value) = HeaderValue::from_str(&id) {
             response.headers_mut().insert(REQUEST_ID_HEADER, value);

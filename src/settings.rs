@@ -62,34 +62,25 @@ pub struct TokenSetting {
 impl std::fmt::Debug for TokenSetting {
     // Tokens are secrets: never print them.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TokenSetting")
-            .field("token", &"<redacted>")
-            .field("domain_id", &self.domain_id)
-            .finish()
+        f.debug_struct("TokenSetting").field("token", &"<redacted>").field("domain_id", &self.domain_id).finish()
     }
 }
 
 impl Settings {
     /// Loads the layers and validates the result. `file` is `--config` (or `SMS_CONFIG`).
     pub fn load(file: Option<&Path>) -> anyhow::Result<Settings> {
-        let mut builder = config::Config::builder()
-            .add_source(config::File::from_str(DEFAULTS, config::FileFormat::Toml));
+        let mut builder =
+            config::Config::builder().add_source(config::File::from_str(DEFAULTS, config::FileFormat::Toml));
         if let Some(file) = file {
             builder = builder.add_source(config::File::from(file).required(true));
         }
         builder = builder.add_source(
-            config::Environment::with_prefix("SMS")
-                .prefix_separator("__")
-                .separator("__")
-                .try_parsing(true),
+            config::Environment::with_prefix("SMS").prefix_separator("__").separator("__").try_parsing(true),
         );
         if let Ok(url) = std::env::var("DATABASE_URL") {
             builder = builder.set_override("database.url", url)?;
         }
-        let settings: Settings = builder
-            .build()
-            .and_then(|c| c.try_deserialize())
-            .context("invalid settings")?;
+        let settings: Settings = builder.build().and_then(|c| c.try_deserialize()).context("invalid settings")?;
         settings.validate()?;
         Ok(settings)
     }
@@ -102,9 +93,7 @@ impl Settings {
         if self.database.pool_size == 0 {
             bail!("invalid settings: database.pool_size must be at least 1");
         }
-        if !self.database.url.starts_with("postgres://")
-            && !self.database.url.starts_with("postgresql://")
-        {
+        if !self.database.url.starts_with("postgres://") && !self.database.url.starts_with("postgresql://") {
             bail!("invalid settings: database.url must be a postgres:// URL");
         }
         for (i, t) in self.auth.tokens.iter().enumerate() {
@@ -117,10 +106,7 @@ impl Settings {
 
     pub fn listen_addr(&self) -> anyhow::Result<SocketAddr> {
         self.server.listen.parse().with_context(|| {
-            format!(
-                "invalid settings: server.listen {:?} is not an address like 127.0.0.1:8080",
-                self.server.listen
-            )
+            format!("invalid settings: server.listen {:?} is not an address like 127.0.0.1:8080", self.server.listen)
         })
     }
 }

@@ -40,10 +40,7 @@ impl Application {
         if settings.server.workers > 0 {
             server = server.workers(settings.server.workers);
         }
-        Ok(Application {
-            address,
-            server: server.run(),
-        })
+        Ok(Application { address, server: server.run() })
     }
 
     pub fn address(&self) -> SocketAddr {

@@ -34,9 +34,7 @@ impl JsonPath {
 
     /// A mandatory value.
     pub fn required<'v, T>(&self, name: &str, value: &'v Option<T>) -> Result<&'v T, ApiError> {
-        value
-            .as_ref()
-            .ok_or_else(|| self.field(name).refuse("is mandatory"))
+        value.as_ref().ok_or_else(|| self.field(name).refuse("is mandatory"))
     }
 
     /// A string of `min..=max` characters, when present.
@@ -45,9 +43,9 @@ impl JsonPath {
             Some(s) => {
                 let n = s.chars().count();
                 if n < min || n > max {
-                    return Err(self.field(name).refuse(format_args!(
-                        "must be {min} to {max} characters long, found {n}"
-                    )));
+                    return Err(self
+                        .field(name)
+                        .refuse(format_args!("must be {min} to {max} characters long, found {n}")));
                 }
                 Ok(())
             }
@@ -56,17 +54,11 @@ impl JsonPath {
     }
 
     /// A number in `min..=max`, when present.
-    pub fn range<T: PartialOrd + Display + Copy>(
-        &self,
-        name: &str,
-        value: Option<T>,
-        min: T,
-        max: T,
-    ) -> Checked {
+    pub fn range<T: PartialOrd + Display + Copy>(&self, name: &str, value: Option<T>, min: T, max: T) -> Checked {
         match value {
-            Some(v) if v < min || v > max => Err(self
-                .field(name)
-                .refuse(format_args!("must be between {min} and {max}, found {v}"))),
+            Some(v) if v < min || v > max => {
+                Err(self.field(name).refuse(format_args!("must be between {min} and {max}, found {v}")))
+            }
             _ => Ok(()),
         }
     }
@@ -74,9 +66,9 @@ impl JsonPath {
     /// One of `allowed`, when present.
     pub fn one_of(&self, name: &str, value: &Option<String>, allowed: &[&str]) -> Checked {
         match value {
-            Some(v) if !allowed.contains(&v.as_str()) => Err(self.field(name).refuse(
-                format_args!("must be one of {}, found {v:?}", allowed.join(", ")),
-            )),
+            Some(v) if !allowed.contains(&v.as_str()) => {
+                Err(self.field(name).refuse(format_args!("must be one of {}, found {v:?}", allowed.join(", "))))
+            }
             _ => Ok(()),
         }
     }
@@ -84,10 +76,9 @@ impl JsonPath {
     /// At most `max` elements, when present.
     pub fn max_items<T>(&self, name: &str, value: Option<&Vec<T>>, max: usize) -> Checked {
         match value {
-            Some(items) if items.len() > max => Err(self.field(name).refuse(format_args!(
-                "must have at most {max} elements, found {}",
-                items.len()
-            ))),
+            Some(items) if items.len() > max => {
+                Err(self.field(name).refuse(format_args!("must have at most {max} elements, found {}", items.len())))
+            }
             _ => Ok(()),
         }
     }
@@ -100,16 +91,12 @@ impl JsonPath {
 
 /// Checks every listed string field's length in one call.
 pub fn lengths(path: &JsonPath, fields: &[(&str, &Option<String>)], max: usize) -> Checked {
-    fields
-        .iter()
-        .try_for_each(|(name, value)| path.length(name, value, 0, max))
+    fields.iter().try_for_each(|(name, value)| path.length(name, value, 0, max))
 }
 
 /// Checks that every listed non-negative number (Long/Integer with minimum 0) is not negative.
 pub fn non_negative(path: &JsonPath, fields: &[(&str, Option<i64>)]) -> Checked {
-    fields
-        .iter()
-        .try_for_each(|(name, value)| path.range(name, *value, 0, i64::MAX))
+    fields.iter().try_for_each(|(name, value)| path.range(name, *value, 0, i64::MAX))
 }
 
 #[cfg(test)]
@@ -118,17 +105,12 @@ mod tests {
 
     #[test]
     fn paths_read_like_json_paths() {
-        let p = JsonPath::root()
-            .field("target_server")
-            .field("disks")
-            .index(1)
-            .field("physical_volumes")
-            .index(0);
-        let err = p
-            .range("size", Some(-1i64), 0, i64::MAX)
-            .unwrap_err()
-            .to_string();
-        assert_eq!(err, "target_server.disks[1].physical_volumes[0].size: must be between 0 and 9223372036854775807, found -1");
+        let p = JsonPath::root().field("target_server").field("disks").index(1).field("physical_volumes").index(0);
+        let err = p.range("size", Some(-1i64), 0, i64::MAX).unwrap_err().to_string();
+        assert_eq!(
+            err,
+            "target_server.disks[1].physical_volumes[0].size: must be between 0 and 9223372036854775807, found -1"
+        );
     }
 
     #[test]
@@ -141,10 +123,7 @@ mod tests {
 
     #[test]
     fn one_of_names_the_allowed_values() {
-        let err = JsonPath::root()
-            .one_of("type", &Some("X".into()), &["A", "B"])
-            .unwrap_err()
-            .to_string();
+        let err = JsonPath::root().one_of("type", &Some("X".into()), &["A", "B"]).unwrap_err().to_string();
         assert_eq!(err, "type: must be one of A, B, found \"X\"");
     }
 }

@@ -40,11 +40,7 @@ impl LocalCluster {
         }
         let port = free_port()?;
         let pid = spawn_postmaster(&bin, &dir, port, run_as.as_ref())?;
-        let cluster = LocalCluster {
-            pid,
-            port,
-            owned: true,
-        };
+        let cluster = LocalCluster { pid, port, owned: true };
         cluster.wait_until_ready(&dir)?;
         tracing::info!(dir = %dir.display(), port, "started a private PostgreSQL cluster");
         Ok(cluster)
@@ -66,11 +62,7 @@ impl LocalCluster {
         if kill(Pid::from_raw(pid), None).is_err() {
             return Ok(None); // stale: PostgreSQL itself replaces it on start
         }
-        let cluster = LocalCluster {
-            pid: Pid::from_raw(pid),
-            port,
-            owned: false,
-        };
+        let cluster = LocalCluster { pid: Pid::from_raw(pid), port, owned: false };
         cluster.wait_until_ready(dir)?;
         Ok(Some(cluster))
     }
@@ -115,10 +107,7 @@ impl LocalCluster {
                 );
             }
             if Instant::now() > deadline {
-                bail!(
-                    "the private PostgreSQL cluster in {} did not become ready in 60 s",
-                    dir.display()
-                );
+                bail!("the private PostgreSQL cluster in {} did not become ready in 60 s", dir.display());
             }
             std::thread::sleep(Duration::from_millis(50));
         }
@@ -126,11 +115,7 @@ impl LocalCluster {
 }
 
 fn absolute(dir: &Path) -> anyhow::Result<PathBuf> {
-    Ok(if dir.is_absolute() {
-        dir.to_path_buf()
-    } else {
-        std::env::current_dir()?.join(dir)
-    })
+    Ok(if dir.is_absolute() { dir.to_path_buf() } else { std::env::current_dir()?.join(dir) })
 }
 
 /// Where `initdb` and `postgres` are: `pg_config --bindir`, else the newest
@@ -150,9 +135,10 @@ fn binaries_dir() -> anyhow::Result<PathBuf> {
         .filter(|(_, bin)| bin.join("initdb").exists())
         .collect();
     versions.sort();
-    versions.pop().map(|(_, bin)| bin).ok_or_else(|| {
-        anyhow!("no PostgreSQL server binaries found (install the postgresql package)")
-    })
+    versions
+        .pop()
+        .map(|(_, bin)| bin)
+        .ok_or_else(|| anyhow!("no PostgreSQL server binaries found (install the postgresql package)"))
 }
 
 /// PostgreSQL will not run as root: pick an unprivileged user to run it as.
@@ -165,17 +151,12 @@ fn unprivileged_user() -> anyhow::Result<Option<User>> {
             return Ok(Some(user));
         }
     }
-    bail!(
-        "running as root and neither a `postgres` nor a `nobody` user exists to run PostgreSQL as"
-    )
+    bail!("running as root and neither a `postgres` nor a `nobody` user exists to run PostgreSQL as")
 }
 
 fn as_user(command: &mut Command, user: Option<&User>) {
     if let Some(user) = user {
-        command
-            .uid(user.uid.as_raw())
-            .gid(user.gid.as_raw())
-            .env("HOME", &user.dir);
+        command.uid(user.uid.as_raw()).gid(user.gid.as_raw()).env("HOME", &user.dir);
     }
 }
 
@@ -189,24 +170,12 @@ fn init(bin: &Path, dir: &Path, user: Option<&User>) -> anyhow::Result<()> {
     command
         .args(["-D"])
         .arg(dir)
-        .args([
-            "-U",
-            "postgres",
-            "--auth=trust",
-            "-E",
-            "UTF8",
-            "--locale=C.UTF-8",
-            "--no-sync",
-        ])
+        .args(["-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"])
         .stdout(Stdio::null());
     as_user(&mut command, user);
     let out = command.output().context("cannot run initdb")?;
     if !out.status.success() {
-        bail!(
-            "initdb failed in {}: {}",
-            dir.display(),
-            String::from_utf8_lossy(&out.stderr)
-        );
+        bail!("initdb failed in {}: {}", dir.display(), String::from_utf8_lossy(&out.stderr));
     }
     Ok(())
 }
@@ -228,13 +197,7 @@ fn spawn_postmaster(bin: &Path, dir: &Path, port: u16, user: Option<&User>) -> a
     command
         .arg("-D")
         .arg(dir)
-        .args([
-            "-p",
-            &port.to_string(),
-            "-c",
-            "listen_addresses=127.0.0.1",
-            "-c",
-        ])
+        .args(["-p", &port.to_string(), "-c", "listen_addresses=127.0.0.1", "-c"])
         .arg(format!("unix_socket_directories={}", dir.display()))
         .args(["-c", "max_connections=200"])
         .stdin(Stdio::null())
@@ -244,26 +207,22 @@ fn spawn_postmaster(bin: &Path, dir: &Path, port: u16, user: Option<&User>) -> a
     // SAFETY: prctl is async-signal-safe; it only asks the kernel to send SIGINT (fast shutdown)
     // to the child when its parent thread exits.
     unsafe {
-        command.pre_exec(|| {
-            nix::sys::prctl::set_pdeathsig(Signal::SIGINT).map_err(std::io::Error::from)
-        });
+        command.pre_exec(|| nix::sys::prctl::set_pdeathsig(Signal::SIGINT).map_err(std::io::Error::from));
     }
     let (sender, receiver) = std::sync::mpsc::channel();
-    std::thread::Builder::new()
-        .name("postgres-keeper".into())
-        .spawn(move || match command.spawn() {
-            Ok(mut child) => {
-                let _ = sender.send(Ok(child.id()));
-                let _ = child.wait();
-                // Stay alive: the parent-death signal must not fire before the process ends.
-                loop {
-                    std::thread::park();
-                }
+    std::thread::Builder::new().name("postgres-keeper".into()).spawn(move || match command.spawn() {
+        Ok(mut child) => {
+            let _ = sender.send(Ok(child.id()));
+            let _ = child.wait();
+            // Stay alive: the parent-death signal must not fire before the process ends.
+            loop {
+                std::thread::park();
             }
-            Err(err) => {
-                let _ = sender.send(Err(err));
-            }
-        })?;
+        }
+        Err(err) => {
+            let _ = sender.send(Err(err));
+        }
+    })?;
     let pid = receiver.recv()?.context("cannot start postgres")?;
     Ok(Pid::from_raw(pid as i32))
 }

@@ -40,28 +40,17 @@ impl Database {
                 tracing::warn!(url = %redact(&settings.url), error = %err,
                     "the configured PostgreSQL does not answer; using a private cluster");
                 let dir = settings.local_cluster_dir.clone();
-                let cluster =
-                    tokio::task::spawn_blocking(move || LocalCluster::start(&dir)).await??;
+                let cluster = tokio::task::spawn_blocking(move || LocalCluster::start(&dir)).await??;
                 (cluster.url(&database), Some(cluster))
             }
-            Err(err) => {
-                return Err(err.context(format!(
-                    "PostgreSQL at {} does not answer",
-                    redact(&settings.url)
-                )))
-            }
+            Err(err) => return Err(err.context(format!("PostgreSQL at {} does not answer", redact(&settings.url)))),
         };
         create_database_if_missing(&url).await?;
         Ok(Database { url, cluster })
     }
 
     pub async fn pool(&self, settings: &DatabaseSettings) -> anyhow::Result<PgPool> {
-        pool(
-            &self.url,
-            settings.pool_size,
-            Duration::from_secs(settings.connect_timeout_secs),
-        )
-        .await
+        pool(&self.url, settings.pool_size, Duration::from_secs(settings.connect_timeout_secs)).await
     }
 
     /// Stops the private cluster, if we started one.
@@ -86,9 +75,7 @@ pub async fn pool(url: &str, size: u32, acquire_timeout: Duration) -> anyhow::Re
 
 async fn server_answers(options: &PgConnectOptions, timeout: Duration) -> anyhow::Result<()> {
     let maintenance = options.clone().database("postgres");
-    let conn = tokio::time::timeout(timeout, PgConnection::connect_with(&maintenance))
-        .await
-        .context("timed out")??;
+    let conn = tokio::time::timeout(timeout, PgConnection::connect_with(&maintenance)).await.context("timed out")??;
     conn.close().await?;
     Ok(())
 }
@@ -98,11 +85,10 @@ pub async fn create_database_if_missing(url: &str) -> anyhow::Result<()> {
     let options = PgConnectOptions::from_str(url)?;
     let name = options.get_database().unwrap_or("postgres").to_string();
     let mut conn = PgConnection::connect_with(&options.database("postgres")).await?;
-    let exists: bool =
-        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
-            .bind(&name)
-            .fetch_one(&mut conn)
-            .await?;
+    let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
+        .bind(&name)
+        .fetch_one(&mut conn)
+        .await?;
     if !exists {
         let statement = format!("CREATE DATABASE \"{}\"", name.replace('"', "\"\""));
         match sqlx::query(&statement).execute(&mut conn).await {
@@ -119,17 +105,12 @@ pub async fn create_database_if_missing(url: &str) -> anyhow::Result<()> {
 /// Applies the migrations in `migrations/` under an advisory lock, so that instances starting
 /// together apply them once.
 pub async fn migrate(url: &str) -> anyhow::Result<()> {
-    let (mut client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
-        .await
-        .context("cannot connect to PostgreSQL to migrate")?;
+    let (mut client, connection) =
+        tokio_postgres::connect(url, tokio_postgres::NoTls).await.context("cannot connect to PostgreSQL to migrate")?;
     let connection = tokio::spawn(connection);
-    client
-        .execute("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK_KEY])
-        .await?;
+    client.execute("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK_KEY]).await?;
     let report = embedded::migrations::runner().run_async(&mut client).await;
-    client
-        .execute("SELECT pg_advisory_unlock($1)", &[&MIGRATION_LOCK_KEY])
-        .await?;
+    client.execute("SELECT pg_advisory_unlock($1)", &[&MIGRATION_LOCK_KEY]).await?;
     let report = report.context("migration failed")?;
     for migration in report.applied_migrations() {
         tracing::info!(migration = %migration, "applied migration");

@@ -10,17 +10,8 @@ pub const OS_TYPES: &[&str] = &["WINDOWS", "LINUX"];
 pub const FIRMWARES: &[&str] = &["BIOS", "UEFI"];
 pub const BOOT_LOADERS: &[&str] = &["GRUB", "LILO"];
 pub const START_TYPES: &[&str] = &["MANUAL", "MGC", ""];
-pub const PLATFORMS: &[&str] = &[
-    "hw", "ali", "aws", "azure", "gcp", "tencent", "vmware", "hyperv", "other", "default",
-];
-pub const MIGRATION_CYCLES: &[&str] = &[
-    "cutovering",
-    "cutovered",
-    "checking",
-    "setting",
-    "replicating",
-    "syncing",
-];
+pub const PLATFORMS: &[&str] = &["hw", "ali", "aws", "azure", "gcp", "tencent", "vmware", "hyperv", "other", "default"];
+pub const MIGRATION_CYCLES: &[&str] = &["cutovering", "cutovered", "checking", "setting", "replicating", "syncing"];
 pub const SOURCE_STATES: &[&str] = &[
     "unavailable",
     "waiting",
@@ -132,7 +123,7 @@ impl ServerInput {
     }
 
     /// The rules every page shares: lengths, enums and ranges of the server's own fields.
-    fn validate_values(&self, path: &JsonPath) -> Checked {
+    pub fn validate_values(&self, path: &JsonPath) -> Checked {
         lengths(
             path,
             &[
@@ -218,13 +209,7 @@ pub struct ServerRow {
 
 impl ServerRow {
     /// A new row from a body. A registered source starts connected and `waiting`.
-    pub fn new(
-        input: &ServerInput,
-        id: Uuid,
-        domain: &str,
-        task_id: Option<Uuid>,
-        now_ms: i64,
-    ) -> ServerRow {
+    pub fn new(input: &ServerInput, id: Uuid, domain: &str, task_id: Option<Uuid>, now_ms: i64) -> ServerRow {
         let is_source = task_id.is_none();
         ServerRow {
             id,

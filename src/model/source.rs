@@ -115,11 +115,7 @@ impl SourceView {
             cpu_quantity: server.cpu_quantity,
             memory: server.memory,
             current_task: task.map(CurrentTaskView::from),
-            disks: of_server
-                .disks()
-                .iter()
-                .map(|(disk, volumes)| ServerDiskView::new(disk, volumes))
-                .collect(),
+            disks: of_server.disks().iter().map(|(disk, volumes)| ServerDiskView::new(disk, volumes)).collect(),
             volume_groups: of_server.volume_groups(),
             btrfs_list: of_server.btrfs_list(),
             networks: of_server.networks(),

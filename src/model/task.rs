@@ -66,10 +66,7 @@ pub struct CreateTask {
 
 /// A task name on create: 1–64 of `[A-Za-z0-9_-]`.
 pub fn is_valid_task_name(name: &str) -> bool {
-    (1..=64).contains(&name.len())
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    (1..=64).contains(&name.len()) && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
 impl CreateTask {
@@ -78,10 +75,7 @@ impl CreateTask {
         let root = JsonPath::root();
         let name = root.required("name", &self.name)?;
         if !is_valid_task_name(name) {
-            return Err(root.invalid(
-                "name",
-                "must be 1 to 64 characters of letters, digits, _ and -",
-            ));
+            return Err(root.invalid("name", "must be 1 to 64 characters of letters, digits, _ and -"));
         }
         root.required("type", &self.task_type)?;
         root.one_of("type", &self.task_type, TASK_TYPES)?;
@@ -96,8 +90,7 @@ impl CreateTask {
         }
         let source = root.required("source_server", &self.source_server)?;
         let source_id = root.field("source_server").required("id", &source.id)?;
-        root.field("source_server")
-            .length("id", &source.id, 0, 255)?;
+        root.field("source_server").length("id", &source.id, 0, 255)?;
         let target = root.required("target_server", &self.target_server)?;
         lengths(
             &root,
@@ -112,20 +105,12 @@ impl CreateTask {
         )?;
         lengths(
             &root,
-            &[
-                ("vm_template_id", &self.vm_template_id),
-                ("clonevm_template_id", &self.clonevm_template_id),
-            ],
+            &[("vm_template_id", &self.vm_template_id), ("clonevm_template_id", &self.clonevm_template_id)],
             100,
         )?;
         root.range("priority", self.priority, 0, 65535)?;
         root.range("speed_limit", self.speed_limit, 0, 1000)?;
-        root.range(
-            "over_speed_threshold",
-            self.over_speed_threshold,
-            10.0,
-            100.0,
-        )?;
+        root.range("over_speed_threshold", self.over_speed_threshold, 10.0, 100.0)?;
         self.validate_migration_ip(&root)?;
         target.validate(&root.field("target_server"), ServerRules::CreateTarget)?;
         // An id that is not a UUID names no source server of ours.
@@ -139,16 +124,10 @@ impl CreateTask {
         };
         if self.use_ipv6.unwrap_or(false) {
             if ip.parse::<std::net::Ipv6Addr>().is_err() {
-                return Err(root.invalid(
-                    "migration_ip",
-                    "must be an IPv6 address when use_ipv6 is true",
-                ));
+                return Err(root.invalid("migration_ip", "must be an IPv6 address when use_ipv6 is true"));
             }
         } else if ip.parse::<std::net::Ipv4Addr>().is_err() {
-            return Err(root.invalid(
-                "migration_ip",
-                "must be an IPv4 address when use_ipv6 is false",
-            ));
+            return Err(root.invalid("migration_ip", "must be an IPv4 address when use_ipv6 is false"));
         }
         Ok(())
     }
@@ -211,13 +190,7 @@ pub struct TaskRow {
 
 impl TaskRow {
     /// A new `READY` task from a validated create body, with the defaults of seed 003.
-    pub fn new(
-        body: &CreateTask,
-        id: Uuid,
-        domain: &str,
-        source_server_id: Uuid,
-        now_ms: i64,
-    ) -> TaskRow {
+    pub fn new(body: &CreateTask, id: Uuid, domain: &str, source_server_id: Uuid, now_ms: i64) -> TaskRow {
         TaskRow {
             id,
             domain_id: domain.to_string(),
@@ -395,11 +368,7 @@ impl TaskTargetServerView {
             os_type: server.os_type.clone(),
             os_version: server.os_version.clone(),
             system_dir: server.system_dir.clone(),
-            disks: tree
-                .disks()
-                .iter()
-                .map(|(disk, volumes)| TargetDiskView::new(disk, volumes))
-                .collect(),
+            disks: tree.disks().iter().map(|(disk, volumes)| TargetDiskView::new(disk, volumes)).collect(),
             volume_groups: tree.volume_groups(),
             btrfs_list: tree
                 .btrfs_list()
@@ -489,10 +458,7 @@ impl From<TaskRecord> for TaskView {
             migration_ip: t.migration_ip,
             vm_template_id: t.vm_template_id,
             source_server: record.source,
-            target_server: record
-                .target
-                .as_ref()
-                .map(|s| TaskTargetServerView::new(s, &record.target_tree)),
+            target_server: record.target.as_ref().map(|s| TaskTargetServerView::new(s, &record.target_tree)),
             estimate_complete_time: t.estimate_complete_time,
             connected: t.connected,
             create_date: t.create_date,
@@ -535,4 +501,186 @@ mod tests {
         assert!(!is_valid_task_name("dot.ted"));
         assert!(!is_valid_task_name("ünïcode"));
     }
+}
+
+/// `SubTaskAssociatedWithTask` (list): a subtask without `migrate_speed` and `user_op`.
+#[derive(Debug, Serialize)]
+pub struct SubtaskBriefView {
+    pub id: i64,
+    pub name: Option<String>,
+    pub progress: i32,
+    pub start_date: Option<i64>,
+    pub end_date: Option<i64>,
+    pub process_trace: Option<String>,
+}
+
+/// `SourceServerAssociatedWithTask` (list).
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct SourceServerAssociatedView {
+    pub id: Uuid,
+    pub ip: Option<String>,
+    pub name: Option<String>,
+    pub os_type: Option<String>,
+    pub os_version: Option<String>,
+    pub oem_system: Option<bool>,
+    pub state: Option<String>,
+}
+
+/// `TargetServerAssociatedWithTask` (list).
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct TargetServerAssociatedView {
+    pub id: Uuid,
+    #[serde(skip)]
+    pub task_id: Uuid,
+    pub vm_id: Option<String>,
+    pub name: Option<String>,
+    pub ip: Option<String>,
+    pub os_type: Option<String>,
+    pub os_version: Option<String>,
+}
+
+/// `CloneServerBrief` (list).
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct CloneServerBriefView {
+    #[serde(skip)]
+    pub task_id: Uuid,
+    pub vm_id: Option<String>,
+    pub name: Option<String>,
+}
+
+/// A task's network check, keyed by task.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct NetworkCheckRow {
+    pub task_id: Uuid,
+    #[sqlx(flatten)]
+    pub check: NetworkCheckView,
+}
+
+/// An element of `GET /v3/tasks` (`TasksResponseBody`, seed 002 table 4 and the SDK).
+#[derive(Debug, Serialize)]
+pub struct TaskListItem {
+    pub id: Uuid,
+    pub name: String,
+    #[serde(rename = "type")]
+    pub task_type: String,
+    pub os_type: Option<String>,
+    pub state: String,
+    pub estimate_complete_time: Option<i64>,
+    pub create_date: i64,
+    pub priority: i32,
+    pub speed_limit: i32,
+    pub migrate_speed: Option<f64>,
+    pub compress_rate: Option<f64>,
+    pub start_target_server: bool,
+    pub error_json: Option<String>,
+    pub total_time: Option<i64>,
+    pub migration_ip: Option<String>,
+    pub sub_tasks: Vec<SubtaskBriefView>,
+    pub source_server: Option<SourceServerAssociatedView>,
+    pub enterprise_project_id: Option<String>,
+    pub target_server: Option<TargetServerAssociatedView>,
+    pub log_collect_status: Option<String>,
+    pub clone_server: Option<CloneServerBriefView>,
+    pub syncing: bool,
+    pub network_check_info: Option<NetworkCheckView>,
+    pub special_config: Vec<SpecialConfigView>,
+    pub total_cpu_usage: Option<f64>,
+    pub agent_cpu_usage: Option<f64>,
+    pub total_mem_usage: Option<f64>,
+    pub agent_mem_usage: Option<f64>,
+    pub total_disk_io: Option<f64>,
+    pub agent_disk_io: Option<f64>,
+    pub need_migration_test: Option<bool>,
+    pub subtask_info: Option<String>,
+}
+
+/// The rows of one list page: its tasks and their children, one query per table.
+pub struct TaskPage {
+    pub tasks: Vec<TaskRow>,
+    pub subtasks: Vec<SubtaskRow>,
+    pub special_configs: Vec<SpecialConfigRow>,
+    pub sources: Vec<SourceServerAssociatedView>,
+    pub targets: Vec<TargetServerAssociatedView>,
+    pub clone_servers: Vec<CloneServerBriefView>,
+    pub network_checks: Vec<NetworkCheckRow>,
+}
+
+impl TaskPage {
+    /// The page's items, in the page's order.
+    pub fn into_items(self) -> Vec<TaskListItem> {
+        let TaskPage { tasks, subtasks, special_configs, sources, targets, clone_servers, network_checks } = self;
+        let sources: std::collections::HashMap<Uuid, SourceServerAssociatedView> =
+            sources.into_iter().map(|s| (s.id, s)).collect();
+        let mut targets: std::collections::HashMap<Uuid, TargetServerAssociatedView> =
+            targets.into_iter().map(|t| (t.task_id, t)).collect();
+        let mut clones: std::collections::HashMap<Uuid, CloneServerBriefView> =
+            clone_servers.into_iter().map(|c| (c.task_id, c)).collect();
+        let mut checks: std::collections::HashMap<Uuid, NetworkCheckView> =
+            network_checks.into_iter().map(|n| (n.task_id, n.check)).collect();
+        let mut subtasks_of = group_by_task(subtasks, |s| s.task_id);
+        let mut configs_of = group_by_task(special_configs, |c| c.task_id);
+        tasks
+            .into_iter()
+            .map(|t| TaskListItem {
+                sub_tasks: subtasks_of
+                    .remove(&t.id)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|s| SubtaskBriefView {
+                        id: s.id,
+                        name: s.name,
+                        progress: s.progress,
+                        start_date: s.start_date,
+                        end_date: s.end_date,
+                        process_trace: s.process_trace,
+                    })
+                    .collect(),
+                special_config: configs_of
+                    .remove(&t.id)
+                    .unwrap_or_default()
+                    .iter()
+                    .map(SpecialConfigView::from)
+                    .collect(),
+                source_server: sources.get(&t.source_server_id).cloned(),
+                target_server: targets.remove(&t.id),
+                clone_server: clones.remove(&t.id),
+                network_check_info: checks.remove(&t.id),
+                id: t.id,
+                name: t.name,
+                task_type: t.task_type,
+                os_type: t.os_type,
+                state: t.state,
+                estimate_complete_time: t.estimate_complete_time,
+                create_date: t.create_date,
+                priority: t.priority,
+                speed_limit: t.speed_limit,
+                migrate_speed: t.migrate_speed,
+                compress_rate: t.compress_rate,
+                start_target_server: t.start_target_server,
+                error_json: t.error_json,
+                total_time: t.total_time,
+                migration_ip: t.migration_ip,
+                enterprise_project_id: t.enterprise_project_id,
+                log_collect_status: t.log_collect_status,
+                syncing: t.syncing,
+                total_cpu_usage: t.total_cpu_usage,
+                agent_cpu_usage: t.agent_cpu_usage,
+                total_mem_usage: t.total_mem_usage,
+                agent_mem_usage: t.agent_mem_usage,
+                total_disk_io: t.total_disk_io,
+                agent_disk_io: t.agent_disk_io,
+                need_migration_test: t.need_migration_test,
+                subtask_info: t.subtask_info,
+            })
+            .collect()
+    }
+}
+
+/// Rows grouped by their task, keeping their order.
+fn group_by_task<T>(rows: Vec<T>, task_of: impl Fn(&T) -> Uuid) -> std::collections::HashMap<Uuid, Vec<T>> {
+    let mut groups: std::collections::HashMap<Uuid, Vec<T>> = std::collections::HashMap::new();
+    for row in rows {
+        groups.entry(task_of(&row)).or_default().push(row);
+    }
+    groups
 }

@@ -5,6 +5,8 @@
 //! page that sends it), the stored row (`…Row`, one per table, column for column), and the
 //! response views (`…View`), which serve exactly the fields of the page that reads them.
 
+use std::collections::{HashMap, HashSet};
+
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -214,17 +216,9 @@ impl DiskInput {
         path.one_of("partition_style", &self.partition_style, PARTITION_STYLES)?;
         non_negative(
             path,
-            &[
-                ("size", self.size),
-                ("used_size", self.used_size),
-                ("inode_size", self.inode_size.map(i64::from)),
-            ],
+            &[("size", self.size), ("used_size", self.used_size), ("inode_size", self.inode_size.map(i64::from))],
         )?;
-        path.max_items(
-            "physical_volumes",
-            self.physical_volumes.as_ref(),
-            rules.max_disks(),
-        )?;
+        path.max_items("physical_volumes", self.physical_volumes.as_ref(), rules.max_disks())?;
         for (i, volume) in self.physical_volumes.iter().flatten().enumerate() {
             volume.validate(&path.field("physical_volumes").index(i), rules)?;
         }
@@ -273,17 +267,9 @@ impl PhysicalVolumeInput {
 impl VolumeGroupInput {
     fn validate(&self, path: &JsonPath, rules: TreeRules) -> Checked {
         path.range("id", self.id, 0, i64::MAX)?;
-        lengths(
-            path,
-            &[("name", &self.name), ("components", &self.components)],
-            255,
-        )?;
+        lengths(path, &[("name", &self.name), ("components", &self.components)], 255)?;
         non_negative(path, &[("size", self.size), ("free_size", self.free_size)])?;
-        path.max_items(
-            "logical_volumes",
-            self.logical_volumes.as_ref(),
-            rules.max_logical_volumes(),
-        )?;
+        path.max_items("logical_volumes", self.logical_volumes.as_ref(), rules.max_logical_volumes())?;
         for (i, volume) in self.logical_volumes.iter().flatten().enumerate() {
             volume.validate(&path.field("logical_volumes").index(i), rules)?;
         }
@@ -303,14 +289,7 @@ impl LogicalVolumeInput {
             path.required("free_size", &self.free_size)?;
         }
         path.range("id", self.id, 0, i64::MAX)?;
-        lengths(
-            path,
-            &[
-                ("file_system", &self.file_system),
-                ("device_use", &self.device_use),
-            ],
-            255,
-        )?;
+        lengths(path, &[("file_system", &self.file_system), ("device_use", &self.device_use)], 255)?;
         path.length("mount_point", &self.mount_point, 0, 256)?;
         path.length("name", &self.name, 0, 1024)?;
         path.range("block_size", self.block_size, 0, 1_048_576)?;
@@ -410,10 +389,7 @@ impl NetworkInput {
         path.range("mtu", self.mtu, 0, i32::MAX)?;
         if let Some(id) = &self.id {
             if !id.is_empty() && id.parse::<i64>().map_or(true, |n| n < 0) {
-                return Err(path.invalid(
-                    "id",
-                    format_args!("must be the numeric id of a network, found {id:?}"),
-                ));
+                return Err(path.invalid("id", format_args!("must be the numeric id of a network, found {id:?}")));
             }
         }
         Ok(())
@@ -544,6 +520,36 @@ pub struct NetworkRow {
     pub mac: Option<String>,
 }
 
+/// Gives nested rows their ids: an element keeps the id it names when that id is an existing
+/// child of the same parent (an update in place); every other element gets a fresh id.
+pub struct IdAssigner {
+    fresh: std::vec::IntoIter<i64>,
+    /// Existing child id → its parent's key (a server uuid or a parent row id, as text).
+    existing: HashMap<i64, String>,
+    used: HashSet<i64>,
+}
+
+impl IdAssigner {
+    /// Only fresh ids: a new tree.
+    pub fn fresh(ids: Vec<i64>) -> IdAssigner {
+        IdAssigner::keeping(ids, HashMap::new())
+    }
+
+    /// Fresh ids, and `existing` children whose ids may be kept.
+    pub fn keeping(ids: Vec<i64>, existing: HashMap<i64, String>) -> IdAssigner {
+        IdAssigner { fresh: ids.into_iter(), existing, used: HashSet::new() }
+    }
+
+    pub fn assign(&mut self, requested: Option<i64>, parent: &str) -> i64 {
+        if let Some(id) = requested {
+            if self.existing.get(&id).is_some_and(|p| p == parent) && self.used.insert(id) {
+                return id;
+            }
+        }
+        self.fresh.next().expect("one fresh id was allocated per element")
+    }
+}
+
 /// Every row of one server's tree (or several servers' trees), grouped by table.
 #[derive(Debug, Clone, Default)]
 pub struct TreeRows {
@@ -559,38 +565,24 @@ pub struct TreeRows {
 impl TreeRows {
     /// How many ids the tree of `input` needs.
     pub fn id_count(input: &TreeInput) -> usize {
-        let disks = input.disks.map_or(0, |d| {
-            d.len()
-                + d.iter()
-                    .map(|d| d.physical_volumes.as_ref().map_or(0, Vec::len))
-                    .sum::<usize>()
-        });
-        let groups = input.volume_groups.map_or(0, |g| {
-            g.len()
-                + g.iter()
-                    .map(|g| g.logical_volumes.as_ref().map_or(0, Vec::len))
-                    .sum::<usize>()
-        });
-        let btrfs = input.btrfs_list.map_or(0, |b| {
-            b.len()
-                + b.iter()
-                    .map(|b| b.subvolumn.as_ref().map_or(0, Vec::len))
-                    .sum::<usize>()
-        });
+        let disks = input
+            .disks
+            .map_or(0, |d| d.len() + d.iter().map(|d| d.physical_volumes.as_ref().map_or(0, Vec::len)).sum::<usize>());
+        let groups = input
+            .volume_groups
+            .map_or(0, |g| g.len() + g.iter().map(|g| g.logical_volumes.as_ref().map_or(0, Vec::len)).sum::<usize>());
+        let btrfs = input
+            .btrfs_list
+            .map_or(0, |b| b.len() + b.iter().map(|b| b.subvolumn.as_ref().map_or(0, Vec::len)).sum::<usize>());
         disks + groups + btrfs + input.networks.map_or(0, Vec::len)
     }
 
-    /// The rows for `input` below `server_id`, with ids taken in order from `ids`.
-    pub fn build(
-        input: &TreeInput,
-        domain: &str,
-        server_id: Uuid,
-        ids: &mut impl Iterator<Item = i64>,
-    ) -> TreeRows {
+    /// The rows for `input` below `server_id`, with ids from `ids`.
+    pub fn build(input: &TreeInput, domain: &str, server_id: Uuid, ids: &mut IdAssigner) -> TreeRows {
         let mut rows = TreeRows::default();
-        let mut next = || ids.next().expect("enough ids were allocated for the tree");
+        let server_key = server_id.to_string();
         for (position, disk) in input.disks.into_iter().flatten().enumerate() {
-            let disk_row_id = next();
+            let disk_row_id = ids.assign(disk.id, &server_key);
             rows.disks.push(DiskRow {
                 id: disk_row_id,
                 domain_id: domain.to_string(),
@@ -609,7 +601,7 @@ impl TreeRows {
             });
             for (position, pv) in disk.physical_volumes.iter().flatten().enumerate() {
                 rows.physical_volumes.push(PhysicalVolumeRow {
-                    id: next(),
+                    id: ids.assign(pv.id, &disk_row_id.to_string()),
                     domain_id: domain.to_string(),
                     disk_row_id,
                     position: position as i32,
@@ -630,7 +622,7 @@ impl TreeRows {
             }
         }
         for (position, group) in input.volume_groups.into_iter().flatten().enumerate() {
-            let volume_group_id = next();
+            let volume_group_id = ids.assign(group.id, &server_key);
             rows.volume_groups.push(VolumeGroupRow {
                 id: volume_group_id,
                 domain_id: domain.to_string(),
@@ -643,7 +635,7 @@ impl TreeRows {
             });
             for (position, lv) in group.logical_volumes.iter().flatten().enumerate() {
                 rows.logical_volumes.push(LogicalVolumeRow {
-                    id: next(),
+                    id: ids.assign(lv.id, &volume_group_id.to_string()),
                     domain_id: domain.to_string(),
                     volume_group_id,
                     position: position as i32,
@@ -662,7 +654,7 @@ impl TreeRows {
             }
         }
         for (position, fs) in input.btrfs_list.into_iter().flatten().enumerate() {
-            let filesystem_id = next();
+            let filesystem_id = ids.assign(fs.id, &server_key);
             rows.btrfs.push(BtrfsRow {
                 id: filesystem_id,
                 domain_id: domain.to_string(),
@@ -686,7 +678,7 @@ impl TreeRows {
             });
             for (position, sv) in fs.subvolumn.iter().flatten().enumerate() {
                 rows.subvolumes.push(SubvolumeRow {
-                    id: next(),
+                    id: ids.assign(None, &filesystem_id.to_string()),
                     domain_id: domain.to_string(),
                     filesystem_id,
                     position: position as i32,
@@ -701,7 +693,7 @@ impl TreeRows {
         }
         for (position, net) in input.networks.into_iter().flatten().enumerate() {
             rows.networks.push(NetworkRow {
-                id: next(),
+                id: ids.assign(net.id.as_deref().and_then(|id| id.parse().ok()), &server_key),
                 domain_id: domain.to_string(),
                 server_id,
                 position: position as i32,
@@ -719,10 +711,7 @@ impl TreeRows {
 
     /// The rows that belong to `server_id`, in their stored order.
     pub fn of_server(&self, server_id: Uuid) -> ServerTree<'_> {
-        ServerTree {
-            rows: self,
-            server_id,
-        }
+        ServerTree { rows: self, server_id }
     }
 }
 
@@ -739,15 +728,7 @@ impl<'a> ServerTree<'a> {
         rows.disks
             .iter()
             .filter(|d| d.server_id == self.server_id)
-            .map(|d| {
-                (
-                    d,
-                    rows.physical_volumes
-                        .iter()
-                        .filter(|pv| pv.disk_row_id == d.id)
-                        .collect(),
-                )
-            })
+            .map(|d| (d, rows.physical_volumes.iter().filter(|pv| pv.disk_row_id == d.id).collect()))
             .collect()
     }
 
@@ -805,12 +786,7 @@ impl<'a> ServerTree<'a> {
     }
 
     pub fn networks(&self) -> Vec<NetworkView> {
-        self.rows
-            .networks
-            .iter()
-            .filter(|n| n.server_id == self.server_id)
-            .map(NetworkView::from)
-            .collect()
+        self.rows.networks.iter().filter(|n| n.server_id == self.server_id).map(NetworkView::from).collect()
     }
 }
 

@@ -18,8 +18,6 @@ pub async fn ready(pool: web::Data<PgPool>) -> Result<HttpResponse, ApiError> {
     match tokio::time::timeout(READY_TIMEOUT, probe).await {
         Ok(Ok(_)) => Ok(HttpResponse::Ok().json(json!({ "status": "ready" }))),
         Ok(Err(err)) => Err(ApiError::Unavailable(err.into())),
-        Err(_) => Err(ApiError::Unavailable(anyhow::anyhow!(
-            "the database did not answer in time"
-        ))),
+        Err(_) => Err(ApiError::Unavailable(anyhow::anyhow!("the database did not answer in time"))),
     }
 }

@@ -38,12 +38,8 @@ impl Query {
             None => Ok(default),
             Some(v) => match v.parse::<i64>() {
                 Ok(n) if (min..=max).contains(&n) => Ok(n),
-                Ok(n) => Err(ApiError::invalid(format!(
-                    "{name}: must be between {min} and {max}, found {n}"
-                ))),
-                Err(_) => Err(ApiError::invalid(format!(
-                    "{name}: must be an integer, found {v:?}"
-                ))),
+                Ok(n) => Err(ApiError::invalid(format!("{name}: must be between {min} and {max}, found {n}"))),
+                Err(_) => Err(ApiError::invalid(format!("{name}: must be an integer, found {v:?}"))),
             },
         }
     }
@@ -51,10 +47,9 @@ impl Query {
     /// One of `allowed`.
     pub fn one_of(&self, name: &str, allowed: &[&str]) -> Result<Option<String>, ApiError> {
         match self.0.get(name) {
-            Some(v) if !allowed.contains(&v.as_str()) => Err(ApiError::invalid(format!(
-                "{name}: must be one of {}, found {v:?}",
-                allowed.join(", ")
-            ))),
+            Some(v) if !allowed.contains(&v.as_str()) => {
+                Err(ApiError::invalid(format!("{name}: must be one of {}, found {v:?}", allowed.join(", "))))
+            }
             v => Ok(v.cloned()),
         }
     }
@@ -65,9 +60,7 @@ impl Query {
             None => Ok(None),
             Some("true") => Ok(Some(true)),
             Some("false") => Ok(Some(false)),
-            Some(v) => Err(ApiError::invalid(format!(
-                "{name}: must be true or false, found {v:?}"
-            ))),
+            Some(v) => Err(ApiError::invalid(format!("{name}: must be true or false, found {v:?}"))),
         }
     }
 }

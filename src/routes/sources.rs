@@ -22,13 +22,7 @@ pub async fn register(
     JsonBody(body): JsonBody<ServerInput>,
 ) -> Result<HttpResponse, ApiError> {
     body.validate(&JsonPath::root(), ServerRules::Register)?;
-    let server = ServerRow::new(
-        &body,
-        Uuid::new_v4(),
-        caller.domain.as_str(),
-        None,
-        now_ms(),
-    );
+    let server = ServerRow::new(&body, Uuid::new_v4(), caller.domain.as_str(), None, now_ms());
     let mut tx = pool.begin().await?;
     servers::insert(&mut tx, &caller.domain, &server, &body).await?;
     tx.commit().await?;
@@ -36,36 +30,24 @@ pub async fn register(
 }
 
 /// `GET /v3/sources/{source_id}`.
-pub async fn show(
-    caller: Caller,
-    pool: web::Data<PgPool>,
-    path: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn show(caller: Caller, pool: web::Data<PgPool>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let id = Uuid::parse_str(&path).map_err(|_| ApiError::SourceServerNotFound)?;
     let mut conn = pool.acquire().await?;
-    let (server, task) = servers::find_source(&mut conn, &caller.domain, id)
-        .await?
-        .ok_or(ApiError::SourceServerNotFound)?;
+    let (server, task) =
+        servers::find_source(&mut conn, &caller.domain, id).await?.ok_or(ApiError::SourceServerNotFound)?;
     let tree = servers::load_trees(&mut conn, &caller.domain, &[id]).await?;
     Ok(HttpResponse::Ok().json(SourceView::new(server, &tree, task.as_ref())))
 }
 
 /// `GET /v3/sources`: filters `state`, `name`, `id`, `ip`, `connected`,
 /// `enterprise_project_id`; `limit` (default 200) and `offset`.
-pub async fn list(
-    caller: Caller,
-    pool: web::Data<PgPool>,
-    req: HttpRequest,
-) -> Result<HttpResponse, ApiError> {
+pub async fn list(caller: Caller, pool: web::Data<PgPool>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let query = Query::parse(&req)?;
     let filter = SourceFilter {
         state: query.one_of("state", SOURCE_STATES)?,
         name: query.text("name", 0, 255)?,
-        id: match query.text("id", 1, 36)? {
-            // An id that is not a UUID matches nothing.
-            Some(id) => Some(Uuid::parse_str(&id).unwrap_or(Uuid::nil())),
-            None => None,
-        },
+        // An id that is not a UUID matches nothing: the nil UUID is never an id.
+        id: query.text("id", 1, 36)?.map(|id| Uuid::parse_str(&id).unwrap_or(Uuid::nil())),
         ip: query.text("ip", 0, 255)?,
         connected: query.boolean("connected")?,
         enterprise_project_id: query.text("enterprise_project_id", 0, 255)?,
@@ -73,8 +55,7 @@ pub async fn list(
     let limit = query.integer("limit", 0, 200, 200)?;
     let offset = query.integer("offset", 0, 65535, 0)?;
     let mut conn = pool.acquire().await?;
-    let (count, rows) =
-        servers::list_sources(&mut conn, &caller.domain, &filter, limit, offset).await?;
+    let (count, rows) = servers::list_sources(&mut conn, &caller.domain, &filter, limit, offset).await?;
     let source_servers: Vec<SourceListItem> = rows.into_iter().map(SourceListItem::from).collect();
     Ok(HttpResponse::Ok().json(json!({ "count": count, "source_servers": source_servers })))
 }

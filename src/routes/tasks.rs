@@ -1,15 +1,17 @@
 //! `/v3/tasks`: creating, reading, listing and updating migration tasks.
 
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::json;
 use sqlx::PgPool;
 use uuid::Uuid;
 
+use super::query::Query;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::extract::JsonBody;
-use crate::model::task::{CreateTask, TaskView};
-use crate::store::tasks;
+use crate::model::task::{CreateTask, TaskView, TASK_STATES};
+use crate::model::update::TaskUpdate;
+use crate::store::tasks::{self, TaskFilter};
 
 /// `POST /v3/tasks`.
 pub async fn create(
@@ -23,36 +25,60 @@ pub async fn create(
 }
 
 /// `GET /v3/tasks/{task_id}`.
-pub async fn show(
-    caller: Caller,
-    pool: web::Data<PgPool>,
-    path: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn show(caller: Caller, pool: web::Data<PgPool>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let id = task_id(&path)?;
     let mut conn = pool.acquire().await?;
-    let record = tasks::find(&mut conn, &caller.domain, id)
-        .await?
-        .ok_or(ApiError::TaskNotFound)?;
+    let record = tasks::find(&mut conn, &caller.domain, id).await?.ok_or(ApiError::TaskNotFound)?;
     Ok(HttpResponse::Ok().json(TaskView::from(record)))
 }
 
-/// `GET /v3/tasks`.
-pub async fn list(_caller: Caller) -> Result<HttpResponse, ApiError> {
-    Err(ApiError::NoSuchApi)
+/// `GET /v3/tasks`: filters `state`, `name`, `id`, `source_server_id`,
+/// `enterprise_project_id`; `limit` 0–200 (default 100), `offset` 0–65535.
+pub async fn list(caller: Caller, pool: web::Data<PgPool>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let query = Query::parse(&req)?;
+    let filter = TaskFilter {
+        state: query.one_of("state", TASK_STATES)?,
+        name: query.text("name", 0, 255)?,
+        id: query.text("id", 1, 36)?.map(|id| uuid_or_nil(&id)),
+        source_server_id: query.text("source_server_id", 1, 36)?.map(|id| uuid_or_nil(&id)),
+        enterprise_project_id: query.text("enterprise_project_id", 0, 255)?,
+    };
+    let limit = query.integer("limit", 0, 200, 100)?;
+    let offset = query.integer("offset", 0, 65535, 0)?;
+    let mut conn = pool.acquire().await?;
+    let count = tasks::count(&mut conn, &caller.domain, &filter).await?;
+    let items = if limit == 0 {
+        Vec::new()
+    } else {
+        tasks::page(&mut conn, &caller.domain, &filter, limit, offset).await?.into_items()
+    };
+    Ok(HttpResponse::Ok().json(json!({ "count": count, "tasks": items })))
 }
 
-/// `PUT /v3/tasks/{task_id}`.
-pub async fn update(_caller: Caller) -> Result<HttpResponse, ApiError> {
-    Err(ApiError::NoSuchApi)
+/// An id filter that is not a UUID matches no row: the nil UUID is never an id.
+fn uuid_or_nil(id: &str) -> Uuid {
+    Uuid::parse_str(id).unwrap_or(Uuid::nil())
+}
+
+/// `PUT /v3/tasks/{task_id}`: a partial update (see `model::update`).
+pub async fn update(
+    caller: Caller,
+    pool: web::Data<PgPool>,
+    path: web::Path<String>,
+    JsonBody(body): JsonBody<serde_json::Value>,
+) -> Result<HttpResponse, ApiError> {
+    let id = task_id(&path)?;
+    let update = TaskUpdate::parse(body)?;
+    update.validate()?;
+    tasks::update(&pool, &caller.domain, id, &update).await?;
+    Ok(HttpResponse::Ok().json(json!({ "id": id })))
 }
 
 /// A task id from the path: at most 255 characters (seed 000); one that is not a UUID names
 /// no task.
 fn task_id(raw: &str) -> Result<Uuid, ApiError> {
     if raw.chars().count() > 255 {
-        return Err(ApiError::invalid(
-            "task_id: must be 0 to 255 characters long",
-        ));
+        return Err(ApiError::invalid("task_id: must be 0 to 255 characters long"));
     }
     Uuid::parse_str(raw).map_err(|_| ApiError::TaskNotFound)
 }
