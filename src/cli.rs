@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 
 use crate::db::Database;
 use crate::settings::Settings;
+use crate::store::credentials;
 use crate::startup::Application;
 use crate::telemetry;
 
@@ -30,6 +31,42 @@ pub enum Command {
     },
     /// Apply the database migrations and exit.
     Migrate,
+    /// Manage access keys (AK/SK) for SDK request signing.
+    Credentials {
+        #[command(subcommand)]
+        action: CredentialAction,
+    },
+    /// Manage `X-Auth-Token` tokens.
+    Tokens {
+        #[command(subcommand)]
+        action: TokenAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CredentialAction {
+    /// Create an AK/SK pair for a domain; the SK is printed this once only.
+    Create {
+        #[arg(long)]
+        domain: String,
+    },
+    /// List access keys (never their secrets).
+    List,
+    /// Revoke an access key.
+    Revoke { access_key: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenAction {
+    /// Create a token for a domain; it is printed this once only (only its hash is stored).
+    Create {
+        #[arg(long)]
+        domain: String,
+    },
+    /// List tokens by id (never the tokens).
+    List,
+    /// Revoke a token by its id.
+    Revoke { id: uuid::Uuid },
 }
 
 pub fn main() -> ExitCode {
@@ -62,6 +99,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     let outcome = match cli.command {
         Command::Migrate => crate::db::migrate(&database.url).await,
         Command::Serve { .. } => serve(&settings, &database).await,
+        Command::Credentials { action } => manage_access_keys(&settings, &database, action).await,
+        Command::Tokens { action } => manage_tokens(&settings, &database, action).await,
     };
     tokio::task::spawn_blocking(move || database.shutdown()).await?;
     outcome
@@ -70,8 +109,58 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 async fn serve(settings: &Settings, database: &Database) -> anyhow::Result<()> {
     crate::db::migrate(&database.url).await?;
     let pool = database.pool(&settings.database).await?;
-    let app = Application::build(settings, pool)?;
+    let app = Application::build(settings, pool).await?;
     tracing::info!(address = %app.address(), "serving the SMS v3 task API");
     app.run_until_stopped().await?;
+    Ok(())
+}
+
+async fn manage_access_keys(settings: &Settings, database: &Database, action: CredentialAction) -> anyhow::Result<()> {
+    crate::db::migrate(&database.url).await?;
+    let pool = database.pool(&settings.database).await?;
+    match action {
+        CredentialAction::Create { domain } => {
+            let (access_key, secret_key) = credentials::create_access_key(&pool, &domain).await?;
+            println!("access_key: {access_key}\nsecret_key: {secret_key}\ndomain_id:  {domain}");
+            eprintln!("Keep the secret key now: it is not shown again.");
+        }
+        CredentialAction::List => {
+            println!("{:<24} {:<36} {:<26} revoked", "access_key", "domain_id", "created");
+            for (access_key, domain, created, revoked) in credentials::list_access_keys(&pool).await? {
+                println!("{access_key:<24} {domain:<36} {created:<26} {}", revoked.unwrap_or_else(|| "-".into()));
+            }
+        }
+        CredentialAction::Revoke { access_key } => {
+            if !credentials::revoke_access_key(&pool, &access_key).await? {
+                anyhow::bail!("no active access key {access_key}");
+            }
+            println!("revoked {access_key}");
+        }
+    }
+    Ok(())
+}
+
+async fn manage_tokens(settings: &Settings, database: &Database, action: TokenAction) -> anyhow::Result<()> {
+    crate::db::migrate(&database.url).await?;
+    let pool = database.pool(&settings.database).await?;
+    match action {
+        TokenAction::Create { domain } => {
+            let (id, token) = credentials::create_token(&pool, &domain).await?;
+            println!("id:        {id}\ntoken:     {token}\ndomain_id: {domain}");
+            eprintln!("Keep the token now: only its hash is stored.");
+        }
+        TokenAction::List => {
+            println!("{:<36} {:<36} {:<26} revoked", "id", "domain_id", "created");
+            for (id, domain, created, revoked) in credentials::list_tokens(&pool).await? {
+                println!("{id:<36} {domain:<36} {created:<26} {}", revoked.unwrap_or_else(|| "-".into()));
+            }
+        }
+        TokenAction::Revoke { id } => {
+            if !credentials::revoke_token(&pool, id).await? {
+                anyhow::bail!("no active token {id}");
+            }
+            println!("revoked {id}");
+        }
+    }
     Ok(())
 }

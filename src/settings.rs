@@ -51,6 +51,28 @@ pub struct LogSettings {
 #[derive(Debug, Clone, Deserialize)]
 pub struct AuthSettings {
     pub tokens: Vec<TokenSetting>,
+    pub access_keys: Vec<AccessKeySetting>,
+    pub max_clock_skew_secs: i64,
+    pub lockout_failures: i32,
+    pub lockout_secs: i64,
+}
+
+#[derive(Clone, Deserialize)]
+pub struct AccessKeySetting {
+    pub access_key: String,
+    pub secret_key: String,
+    pub domain_id: String,
+}
+
+impl std::fmt::Debug for AccessKeySetting {
+    // Secret keys are secrets: never print them.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AccessKeySetting")
+            .field("access_key", &self.access_key)
+            .field("secret_key", &"<redacted>")
+            .field("domain_id", &self.domain_id)
+            .finish()
+    }
 }
 
 #[derive(Clone, Deserialize)]
@@ -95,6 +117,14 @@ impl Settings {
         }
         if !self.database.url.starts_with("postgres://") && !self.database.url.starts_with("postgresql://") {
             bail!("invalid settings: database.url must be a postgres:// URL");
+        }
+        for (i, k) in self.auth.access_keys.iter().enumerate() {
+            if k.access_key.trim().is_empty() || k.secret_key.is_empty() || k.domain_id.trim().is_empty() {
+                bail!("invalid settings: auth.access_keys[{i}] needs a non-empty access_key, secret_key and domain_id");
+            }
+        }
+        if self.auth.lockout_failures < 1 || self.auth.lockout_secs < 0 || self.auth.max_clock_skew_secs < 0 {
+            bail!("invalid settings: auth.lockout_failures must be at least 1, auth.lockout_secs and auth.max_clock_skew_secs not negative");
         }
         for (i, t) in self.auth.tokens.iter().enumerate() {
             if t.token.trim().is_empty() || t.domain_id.trim().is_empty() {

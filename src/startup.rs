@@ -8,7 +8,7 @@ use actix_web::middleware::{from_fn, Compress};
 use actix_web::{web, App, HttpServer};
 use sqlx::PgPool;
 
-use crate::auth::Authenticator;
+use crate::auth::{self, Authenticator};
 use crate::request_id;
 use crate::routes;
 use crate::settings::Settings;
@@ -19,13 +19,15 @@ pub struct Application {
 }
 
 impl Application {
-    /// Binds `settings.server.listen` (port 0 picks a free port) and builds the server.
-    pub fn build(settings: &Settings, pool: PgPool) -> anyhow::Result<Application> {
+    /// Stores the bootstrap credentials, binds `settings.server.listen` (port 0 picks a free
+    /// port) and builds the server.
+    pub async fn build(settings: &Settings, pool: PgPool) -> anyhow::Result<Application> {
+        auth::bootstrap(&pool, &settings.auth).await?;
         let listener = TcpListener::bind(settings.listen_addr()?)?;
         let address = listener.local_addr()?;
-        let pool = web::Data::new(pool);
-        let authenticator = web::Data::new(Authenticator::new(&settings.auth.tokens));
         let body_limit = settings.server.body_limit_bytes;
+        let authenticator = web::Data::new(Authenticator::new(pool.clone(), settings.auth.clone(), body_limit));
+        let pool = web::Data::new(pool);
         let mut server = HttpServer::new(move || {
             App::new()
                 .wrap(Compress::default())

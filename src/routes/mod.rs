@@ -5,17 +5,25 @@ mod query;
 mod sources;
 mod tasks;
 
+use actix_web::middleware::from_fn;
 use actix_web::{web, HttpResponse};
 
+use crate::auth;
 use crate::error::ApiError;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/health").get(health::alive).to(method_not_allowed))
         .service(web::resource("/health/ready").get(health::ready).to(method_not_allowed))
-        .service(web::resource("/v3/tasks").get(tasks::list).post(tasks::create).to(method_not_allowed))
-        .service(web::resource("/v3/tasks/{task_id}").get(tasks::show).put(tasks::update).to(method_not_allowed))
-        .service(web::resource("/v3/sources").get(sources::list).post(sources::register).to(method_not_allowed))
-        .service(web::resource("/v3/sources/{source_id}").get(sources::show).to(method_not_allowed))
+        .service(web::scope("/v3").wrap(from_fn(auth::middleware)).configure(api))
+        .default_service(web::to(no_such_api));
+}
+
+/// The API under `/v3`, every request authenticated.
+fn api(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/tasks").get(tasks::list).post(tasks::create).to(method_not_allowed))
+        .service(web::resource("/tasks/{task_id}").get(tasks::show).put(tasks::update).to(method_not_allowed))
+        .service(web::resource("/sources").get(sources::list).post(sources::register).to(method_not_allowed))
+        .service(web::resource("/sources/{source_id}").get(sources::show).to(method_not_allowed))
         .default_service(web::to(no_such_api));
 }
 

@@ -1,6 +1,7 @@
 //! SQL, one module per aggregate. Every function takes the caller's domain first: every query
 //! is scoped by tenant.
 
+pub mod credentials;
 pub mod servers;
 pub mod tasks;
 

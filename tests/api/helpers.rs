@@ -5,6 +5,9 @@
 //! Each test creates its own database, migrated by the service's own code, and drops it when
 //! the test ends (pass or fail), so tests run in parallel and leave nothing behind.
 
+// Each test module uses its own subset of these helpers.
+#![allow(dead_code)]
+
 use std::collections::BTreeMap;
 use std::str::FromStr;
 use std::time::Duration;
@@ -46,8 +49,8 @@ static SERVER_URL: OnceCell<String> = OnceCell::const_new();
 async fn server_url() -> &'static str {
     SERVER_URL
         .get_or_init(|| async {
-            let configured = std::env::var("DATABASE_URL")
-                .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+            let configured =
+                std::env::var("DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
             let options = PgConnectOptions::from_str(&configured).expect("DATABASE_URL is a postgres URL");
             let maintenance = options.database("postgres");
             let answers = tokio::time::timeout(Duration::from_secs(3), PgConnection::connect_with(&maintenance))
@@ -62,10 +65,9 @@ async fn server_url() -> &'static str {
                 .await
                 .unwrap()
                 .expect("no PostgreSQL answers and a private cluster could not start");
-            let url = cluster.url("postgres");
-            // The cluster stops when the test process ends (parent-death signal).
-            std::mem::forget(cluster);
-            url
+            // The cluster stops when the test process ends (parent-death signal); dropping the
+            // handle does not stop it.
+            cluster.url("postgres")
         })
         .await
 }
@@ -110,7 +112,7 @@ pub async fn spawn_app() -> TestApp {
         TokenSetting { token: TOKEN_B.into(), domain_id: DOMAIN_B.into() },
     ];
     let pool = sms_tasks::db::pool(&url, 10, Duration::from_secs(10)).await.unwrap();
-    let app = Application::build(&settings, pool.clone()).expect("the application builds");
+    let app = Application::build(&settings, pool.clone()).await.expect("the application builds");
     let address = format!("http://{}", app.address());
     tokio::spawn(app.run_until_stopped());
     TestApp { address, client: reqwest::Client::new(), pool, database, server }
@@ -146,12 +148,57 @@ pub struct Reply {
 }
 
 impl Reply {
-    /// Asserts an SMS error with `status` and `code`; returns its `error_msg`.
+    /// Asserts an SMS error with `status` and `code` in the error shape; returns its `error_msg`.
     #[track_caller]
     pub fn assert_error(&self, status: u16, code: &str) -> String {
         assert_eq!(self.status, status, "unexpected status; body: {}", self.body);
         assert_eq!(self.body["error_code"], code, "unexpected error code; body: {}", self.body);
+        if let Err(problem) = self.check_error_shape() {
+            panic!("{problem}");
+        }
         self.body["error_msg"].as_str().expect("error_msg is a string").to_string()
+    }
+
+    /// An error body is `{"error_code", "error_msg"}` (a 403 also carries the authorization
+    /// fields) and every reply carries an `X-Request-Id`.
+    pub fn check_error_shape(&self) -> Result<(), String> {
+        let Some(object) = self.body.as_object() else {
+            return Err(format!("the error body is not a JSON object: {}", self.body));
+        };
+        if !object.get("error_code").is_some_and(Value::is_string)
+            || !object.get("error_msg").is_some_and(Value::is_string)
+        {
+            return Err(format!("error_code and error_msg must be strings: {}", self.body));
+        }
+        if self.status != 403 && object.len() != 2 {
+            return Err(format!("the error body has keys besides error_code and error_msg: {}", self.body));
+        }
+        if !self.headers.contains_key("x-request-id") {
+            return Err(format!("no X-Request-Id header on a {} reply", self.status));
+        }
+        Ok(())
+    }
+
+    /// Checks a 400 `SMS.8001` whose message starts with `path:`, without panicking.
+    pub fn check_invalid(&self, path: &str) -> Result<(), String> {
+        if self.status != 400 || self.body["error_code"] != "SMS.8001" {
+            return Err(format!("expected 400 SMS.8001, got {} {}", self.status, self.body));
+        }
+        self.check_error_shape()?;
+        let message = self.body["error_msg"].as_str().unwrap_or_default();
+        if !message.starts_with(&format!("{path}:")) {
+            return Err(format!("error_msg does not start with {path:?}: {message:?}"));
+        }
+        Ok(())
+    }
+
+    /// Asserts a 400 `SMS.8001` naming `path`; returns its `error_msg`.
+    #[track_caller]
+    pub fn assert_invalid(&self, path: &str) -> String {
+        if let Err(problem) = self.check_invalid(path) {
+            panic!("{problem}");
+        }
+        self.body["error_msg"].as_str().unwrap_or_default().to_string()
     }
 
     #[track_caller]
@@ -220,17 +267,29 @@ impl TestApp {
         self.create_task(&create_task_example(&source)).await
     }
 
-    /// Rows in every table.
+    /// Rows in every table, read in one statement (one snapshot).
     pub async fn row_counts(&self) -> BTreeMap<&'static str, i64> {
-        let mut counts = BTreeMap::new();
-        for table in TABLES {
-            let n: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM {table}"))
-                .fetch_one(&self.pool)
-                .await
-                .unwrap();
-            counts.insert(*table, n);
+        let sql = TABLES
+            .iter()
+            .map(|t| format!("SELECT '{t}'::text, count(*) FROM {t}"))
+            .collect::<Vec<_>>()
+            .join(" UNION ALL ");
+        let rows: Vec<(String, i64)> = sqlx::query_as(&sql).fetch_all(&self.pool).await.unwrap();
+        TABLES.iter().map(|t| (*t, rows.iter().find(|(name, _)| name == t).expect("every table counted").1)).collect()
+    }
+
+    /// Sends `body` as is, with `content_type` (none when `None`), as `TOKEN_A`.
+    pub async fn post_raw(&self, path: &str, content_type: Option<&str>, body: impl Into<reqwest::Body>) -> Reply {
+        let mut request = self.client.post(self.url(path)).header("X-Auth-Token", TOKEN_A).body(body);
+        if let Some(content_type) = content_type {
+            request = request.header(reqwest::header::CONTENT_TYPE, content_type);
         }
-        counts
+        self.send(request).await
+    }
+
+    /// Runs SQL statements on the test's own database (test fixtures such as triggers).
+    pub async fn execute(&self, sql: &str) {
+        sqlx::raw_sql(sql).execute(&self.pool).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
     }
 }
 
