@@ -18,13 +18,18 @@ use sqlx::{Connection, PgConnection, PgPool};
 use tokio::sync::OnceCell;
 
 use sms_tasks::db::LocalCluster;
-use sms_tasks::settings::{Settings, TokenSetting};
+use sms_tasks::settings::{AccessKeySetting, Settings, TokenSetting};
 use sms_tasks::startup::Application;
 
 pub const TOKEN_A: &str = "token-of-domain-a";
 pub const DOMAIN_A: &str = "domain-a";
 pub const TOKEN_B: &str = "token-of-domain-b";
 pub const DOMAIN_B: &str = "domain-b";
+/// Bootstrap access keys (AK/SK) of domains A and B.
+pub const AK_A: &str = "AKOFDOMAINA";
+pub const SK_A: &str = "secret-key-of-domain-a";
+pub const AK_B: &str = "AKOFDOMAINB";
+pub const SK_B: &str = "secret-key-of-domain-b";
 
 /// Every table of the schema, for "nothing left behind" checks.
 pub const TABLES: &[&str] = &[
@@ -110,6 +115,10 @@ pub async fn spawn_app() -> TestApp {
     settings.auth.tokens = vec![
         TokenSetting { token: TOKEN_A.into(), domain_id: DOMAIN_A.into() },
         TokenSetting { token: TOKEN_B.into(), domain_id: DOMAIN_B.into() },
+    ];
+    settings.auth.access_keys = vec![
+        AccessKeySetting { access_key: AK_A.into(), secret_key: SK_A.into(), domain_id: DOMAIN_A.into() },
+        AccessKeySetting { access_key: AK_B.into(), secret_key: SK_B.into(), domain_id: DOMAIN_B.into() },
     ];
     let pool = sms_tasks::db::pool(&url, 10, Duration::from_secs(10)).await.unwrap();
     let app = Application::build(&settings, pool.clone()).await.expect("the application builds");
