@@ -31,6 +31,18 @@ pub enum Command {
     },
     /// Apply the database migrations and exit.
     Migrate,
+    /// Fill the database with realistic tasks for one domain, in bulk (for load tests).
+    Seed {
+        /// The domain (tenant) that owns the tasks.
+        #[arg(long)]
+        domain: String,
+        /// How many tasks to add.
+        #[arg(long)]
+        tasks: usize,
+        /// Seed of the generator: the same seed gives the same names, states and trees.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
     /// Manage access keys (AK/SK) for SDK request signing.
     Credentials {
         #[command(subcommand)]
@@ -99,6 +111,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     let outcome = match cli.command {
         Command::Migrate => crate::db::migrate(&database.url).await,
         Command::Serve { .. } => serve(&settings, &database).await,
+        Command::Seed { domain, tasks, seed } => seed_tasks(&settings, &database, &domain, tasks, seed).await,
         Command::Credentials { action } => manage_access_keys(&settings, &database, action).await,
         Command::Tokens { action } => manage_tokens(&settings, &database, action).await,
     };
@@ -162,5 +175,24 @@ async fn manage_tokens(settings: &Settings, database: &Database, action: TokenAc
             println!("revoked {id}");
         }
     }
+    Ok(())
+}
+
+async fn seed_tasks(
+    settings: &Settings,
+    database: &Database,
+    domain: &str,
+    tasks: usize,
+    seed: u64,
+) -> anyhow::Result<()> {
+    crate::db::migrate(&database.url).await?;
+    let pool = database.pool(&settings.database).await?;
+    let report = crate::seed::seed(&pool, domain, tasks, seed, true).await?;
+    let secs = report.elapsed.as_secs_f64();
+    println!(
+        "seeded {} tasks for domain {domain} in {secs:.1} s ({:.0} tasks/s)",
+        report.tasks,
+        report.tasks as f64 / secs.max(1e-9)
+    );
     Ok(())
 }

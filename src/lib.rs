@@ -8,6 +8,7 @@ pub mod extract;
 pub mod model;
 pub mod request_id;
 pub mod routes;
+pub mod seed;
 pub mod settings;
 pub mod startup;
 pub mod store;

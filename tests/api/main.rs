@@ -2,3 +2,6 @@
 
 mod helpers;
 mod smoke;
+
+mod sdk_suite;
+mod signing;
