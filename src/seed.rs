@@ -10,10 +10,10 @@ use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
+use futures_util::{StreamExt, TryStreamExt};
 use indicatif::{ProgressBar, ProgressStyle};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use futures_util::{StreamExt, TryStreamExt};
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
@@ -39,14 +39,23 @@ const CONFIG_KEYS: &[&str] = &["MIGRATE_EXCLUDE_DIR", "SYNC_EXCLUDE_DIR", "NUM_P
 /// What a seeding run did.
 pub struct SeedReport {
     pub tasks: usize,
+    /// Writing the rows.
     pub elapsed: Duration,
+    /// The VACUUM (ANALYZE) after them.
+    pub vacuum: Duration,
 }
 
 /// Connections writing batches at once: PostgreSQL spends a core per connection on COPY.
 const WRITERS: usize = 2;
 
 /// Seeds `tasks` tasks for `domain`; the same `seed` gives the same names, states and trees.
-pub async fn seed(pool: &PgPool, domain: &str, tasks: usize, seed: u64, show_progress: bool) -> anyhow::Result<SeedReport> {
+pub async fn seed(
+    pool: &PgPool,
+    domain: &str,
+    tasks: usize,
+    seed: u64,
+    show_progress: bool,
+) -> anyhow::Result<SeedReport> {
     let progress = if show_progress { ProgressBar::new(tasks as u64) } else { ProgressBar::hidden() };
     progress.set_style(
         ProgressStyle::with_template("{bar:40} {pos}/{len} tasks  {per_sec}  ETA {eta}  ({elapsed})")
@@ -54,7 +63,8 @@ pub async fn seed(pool: &PgPool, domain: &str, tasks: usize, seed: u64, show_pro
     );
     let started = Instant::now();
     let base_date = now_ms() - tasks as i64 * 1_000;
-    let batches: Vec<(usize, usize)> = (0..tasks).step_by(BATCH).map(|first| (first, BATCH.min(tasks - first))).collect();
+    let batches: Vec<(usize, usize)> =
+        (0..tasks).step_by(BATCH).map(|first| (first, BATCH.min(tasks - first))).collect();
     futures_util::stream::iter(batches)
         .map(|(first, n)| {
             let progress = &progress;
@@ -75,7 +85,12 @@ pub async fn seed(pool: &PgPool, domain: &str, tasks: usize, seed: u64, show_pro
         .try_collect::<()>()
         .await?;
     progress.finish();
-    Ok(SeedReport { tasks, elapsed: started.elapsed() })
+    let elapsed = started.elapsed();
+    // Fresh statistics for the planner, and a visibility map so that list pages can skip
+    // deep offsets with index-only scans.
+    let vacuum_started = Instant::now();
+    sqlx::query("VACUUM (ANALYZE) tasks, task_counts, servers, subtasks, special_configs").execute(pool).await?;
+    Ok(SeedReport { tasks, elapsed, vacuum: vacuum_started.elapsed() })
 }
 
 /// The COPY text of one batch, one buffer per table.

@@ -90,7 +90,12 @@ impl Authenticator {
         Ok(body.freeze())
     }
 
-    async fn verify_signature(&self, req: &ServiceRequest, auth: &Authorization, body: &[u8]) -> Result<Caller, ApiError> {
+    async fn verify_signature(
+        &self,
+        req: &ServiceRequest,
+        auth: &Authorization,
+        body: &[u8],
+    ) -> Result<Caller, ApiError> {
         let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
         let date = header(SDK_DATE_HEADER).ok_or_else(|| ApiError::Unauthorized("X-Sdk-Date not found".into()))?;
         let signed_at = chrono::NaiveDateTime::parse_from_str(date, DATE_FORMAT)

@@ -157,7 +157,10 @@ mod tests {
     #[test]
     fn canonical_query_sorts_and_encodes() {
         assert_eq!(canonical_query(""), "");
-        assert_eq!(canonical_query("state=READY&limit=5&name=a%20b%2F%C3%BC"), "limit=5&name=a%20b%2F%C3%BC&state=READY");
+        assert_eq!(
+            canonical_query("state=READY&limit=5&name=a%20b%2F%C3%BC"),
+            "limit=5&name=a%20b%2F%C3%BC&state=READY"
+        );
         assert_eq!(canonical_query("b=2&a=2&a=1"), "a=1&a=2&b=2");
     }
 
@@ -173,39 +176,68 @@ mod tests {
         assert!(!Authorization::is_sdk_signature("Bearer x"));
     }
 
-    /// Vectors signed by the official SDK's own signer (huaweicloudsdkcore 3.1.219,
-    /// `Signer.sign`, AK `MYAK`, SK `MYSK`), not by this code.
-    const SDK_VECTORS: &[(&str, &str, &str, &str, Option<&str>, &str)] = &[
-        // (method, path, query, body, content type, signature)
-        ("GET", "/v3/tasks", "limit=10&offset=0", "", None, "a5e3d10006bbfe8e30914d1a20964a3e75b0e6589c7ec73c885b26e5f9df6836"),
-        (
-            "GET",
-            "/v3/tasks",
-            "name=a%20b%2F%C3%BC&state=READY&tag=a&tag=z&tag=%C3%A4",
-            "",
-            None,
-            "9e2c104aa26c7ca245ad5d3295b5d8d4da3cce42c60961edad6dcb2928ef28ef",
-        ),
-        ("GET", "/v3/tasks/id%20with%20space", "", "", None, "f1f4b4f5645500129cbfb85b5f7a50e12c41ca3ee7ea512f40000da52e4ad796"),
-        (
-            "POST",
-            "/v3/tasks",
-            "",
-            r#"{"name": "new", "type": "MIGRATE_FILE"}"#,
-            None,
-            "3aeee16c6ac7e973a9dedab7e3c6d9e03771eb2dc7571d030ab9d94cc7896f56",
-        ),
-        (
-            "PUT",
-            "/v3/tasks/%C3%BCber%2Fslash",
-            "x=1",
-            r#"{"name": "\u00fc"}"#,
-            Some("application/json;charset=UTF-8"),
-            "6e2c02e12c9c38bcdfdc321100ac2384613072051c6d8feafb50983780a46f55",
-        ),
+    /// A request the official SDK's own signer signed (huaweicloudsdkcore 3.1.219,
+    /// `Signer.sign`, AK `MYAK`, SK `MYSK`), not this code.
+    struct Vector {
+        method: &'static str,
+        path: &'static str,
+        query: &'static str,
+        body: &'static str,
+        content_type: Option<&'static str>,
+        signature: &'static str,
+    }
+
+    const SDK_VECTORS: &[Vector] = &[
+        Vector {
+            method: "GET",
+            path: "/v3/tasks",
+            query: "limit=10&offset=0",
+            body: "",
+            content_type: None,
+            signature: "a5e3d10006bbfe8e30914d1a20964a3e75b0e6589c7ec73c885b26e5f9df6836",
+        },
+        Vector {
+            method: "GET",
+            path: "/v3/tasks",
+            query: "name=a%20b%2F%C3%BC&state=READY&tag=a&tag=z&tag=%C3%A4",
+            body: "",
+            content_type: None,
+            signature: "9e2c104aa26c7ca245ad5d3295b5d8d4da3cce42c60961edad6dcb2928ef28ef",
+        },
+        Vector {
+            method: "GET",
+            path: "/v3/tasks/id%20with%20space",
+            query: "",
+            body: "",
+            content_type: None,
+            signature: "f1f4b4f5645500129cbfb85b5f7a50e12c41ca3ee7ea512f40000da52e4ad796",
+        },
+        Vector {
+            method: "POST",
+            path: "/v3/tasks",
+            query: "",
+            body: r#"{"name": "new", "type": "MIGRATE_FILE"}"#,
+            content_type: None,
+            signature: "3aeee16c6ac7e973a9dedab7e3c6d9e03771eb2dc7571d030ab9d94cc7896f56",
+        },
+        Vector {
+            method: "PUT",
+            path: "/v3/tasks/%C3%BCber%2Fslash",
+            query: "x=1",
+            body: r#"{"name": "\u00fc"}"#,
+            content_type: Some("application/json;charset=UTF-8"),
+            signature: "6e2c02e12c9c38bcdfdc321100ac2384613072051c6d8feafb50983780a46f55",
+        },
     ];
 
-    fn vector_request<'a>(method: &'a str, path: &'a str, query: &'a str, body: &str, content_type: Option<&str>, unsigned: bool) -> SignedRequest<'a> {
+    fn vector_request<'a>(
+        method: &'a str,
+        path: &'a str,
+        query: &'a str,
+        body: &str,
+        content_type: Option<&str>,
+        unsigned: bool,
+    ) -> SignedRequest<'a> {
         let mut headers = vec![("content-type".to_string(), content_type.unwrap_or("application/json").to_string())];
         headers.push(("host".into(), "127.0.0.1:8080".into()));
         headers.push(("user-agent".into(), "huaweicloud-usdk-python/3.0; test".into()));
@@ -226,11 +258,11 @@ mod tests {
 
     #[test]
     fn signatures_computed_by_the_sdk_verify() {
-        for (method, path, query, body, content_type, signature) in SDK_VECTORS {
-            let request = vector_request(method, path, query, body, *content_type, false);
-            assert!(request.verify("MYSK", signature), "{method} {path}?{query}");
-            assert_eq!(request.sign("MYSK"), *signature);
-            assert!(!request.verify("OTHER", signature), "a wrong SK must fail: {method} {path}");
+        for v in SDK_VECTORS {
+            let request = vector_request(v.method, v.path, v.query, v.body, v.content_type, false);
+            assert!(request.verify("MYSK", v.signature), "{} {}?{}", v.method, v.path, v.query);
+            assert_eq!(request.sign("MYSK"), v.signature);
+            assert!(!request.verify("OTHER", v.signature), "a wrong SK must fail: {} {}", v.method, v.path);
         }
     }
 
@@ -242,8 +274,9 @@ mod tests {
 
     #[test]
     fn a_changed_body_query_or_header_fails() {
-        let (method, path, query, body, content_type, signature) = SDK_VECTORS[3];
-        let changed_body = vector_request(method, path, query, r#"{"name": "old", "type": "MIGRATE_FILE"}"#, content_type, false);
+        let Vector { method, path, query, body, content_type, signature } = SDK_VECTORS[3];
+        let changed_body =
+            vector_request(method, path, query, r#"{"name": "old", "type": "MIGRATE_FILE"}"#, content_type, false);
         assert!(!changed_body.verify("MYSK", signature));
         let changed_query = vector_request(method, path, "x=2", body, content_type, false);
         assert!(!changed_query.verify("MYSK", signature));

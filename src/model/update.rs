@@ -207,14 +207,11 @@ impl TaskUpdate {
         }
         if let Some(target) = &f.target_server {
             let path = root.field("target_server");
-            // Seed 004 table 7: ip, os_type and disks are mandatory in a TargetServer. The
-            // page's own example sends `"ip": null`, so mandatory means "the key is sent".
-            let keys = self.object("target_server").expect("target_server is an object");
-            for key in ["ip", "os_type", "disks"] {
-                if !keys.contains_key(key) {
-                    return Err(path.invalid(key, "is mandatory"));
-                }
-            }
+            // Seed 004 table 7 marks ip, os_type and disks mandatory in a TargetServer, yet the
+            // page's own example sends `"ip": null` and the SDK drops null fields, so `ip` may
+            // be absent; os_type and disks are required.
+            path.required("os_type", &target.os_type)?;
+            path.required("disks", &target.disks)?;
             validate_server(&path, target, TreeRules::UpdateTarget)?;
         }
         Ok(())

@@ -155,6 +155,28 @@ pub async fn count(conn: &mut PgConnection, domain: &DomainId, filter: &TaskFilt
     sql.build_query_scalar().fetch_one(conn).await
 }
 
+/// From this offset on, a page is read with a deferred join. Below it, reading the rows along
+/// the index costs less than a primary-key lookup per row of the page (see docs/list-plans.md).
+const DEFERRED_JOIN_FROM_OFFSET: i64 = 2_000;
+
+/// The query of a page's task rows, in list order.
+fn page_query<'a>(domain: &'a DomainId, filter: &'a TaskFilter, limit: i64, offset: i64) -> QueryBuilder<'a, Postgres> {
+    let mut sql;
+    if offset < DEFERRED_JOIN_FROM_OFFSET {
+        sql = QueryBuilder::new("SELECT * FROM tasks");
+        filter.push_conditions(&mut sql, domain);
+        sql.push(" ORDER BY create_date DESC, id DESC LIMIT ").push_bind(limit).push(" OFFSET ").push_bind(offset);
+    } else {
+        // Deep pages: the page's ids come from the filter's index alone (an index-only scan
+        // skips `offset` index entries, not table rows); only the page's rows are then read.
+        sql = QueryBuilder::new("SELECT t.* FROM (SELECT id, create_date FROM tasks");
+        filter.push_conditions(&mut sql, domain);
+        sql.push(" ORDER BY create_date DESC, id DESC LIMIT ").push_bind(limit).push(" OFFSET ").push_bind(offset);
+        sql.push(") page JOIN tasks t ON t.id = page.id ORDER BY page.create_date DESC, page.id DESC");
+    }
+    sql
+}
+
 /// One page of the domain's tasks matching `filter`, newest first (`create_date`, then `id`,
 /// descending), with their children: one query per table for the whole page.
 pub async fn page(
@@ -164,9 +186,7 @@ pub async fn page(
     limit: i64,
     offset: i64,
 ) -> sqlx::Result<TaskPage> {
-    let mut sql = QueryBuilder::new("SELECT * FROM tasks");
-    filter.push_conditions(&mut sql, domain);
-    sql.push(" ORDER BY create_date DESC, id DESC LIMIT ").push_bind(limit).push(" OFFSET ").push_bind(offset);
+    let mut sql = page_query(domain, filter, limit, offset);
     let tasks: Vec<TaskRow> = sql.build_query_as().fetch_all(&mut *conn).await?;
     let ids: Vec<Uuid> = tasks.iter().map(|t| t.id).collect();
     let source_ids: Vec<Uuid> = tasks.iter().map(|t| t.source_server_id).collect();

@@ -3,7 +3,6 @@
 import json
 
 import pytest
-from huaweicloudsdkcore.exceptions.exceptions import ClientRequestException
 from huaweicloudsdksms.v3 import (
     BtrfsFileSystem,
     BtrfsSubvolumn,
@@ -380,21 +379,14 @@ def update_with_the_seed_example(client, target_ip=None):
     assert after.start_date is None and after.finish_date is None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=ClientRequestException,
-    reason="service bug: PUT /v3/tasks/{id} requires the key target_server.ip to be present "
-    "(400 SMS.8001 'target_server.ip: is mandatory'), but seed 004's example has \"ip\": null "
-    "and the SDK drops None attributes, so the official SDK cannot send the page's own example "
-    "(the page says ip is optional for updating)",
-)
 def test_update_task_with_the_seed_example(client):
+    """Seed 004's example as the SDK sends it: `target_server.ip` is null there, and the SDK
+    drops None attributes, so the key is absent from the body."""
     update_with_the_seed_example(client)
 
 
 def test_update_task_with_the_seed_example_and_a_target_ip(client):
-    """The same, with target_server.ip set, which gets past the service bug above and checks
-    everything else of the example."""
+    """The same, with target_server.ip set."""
     update_with_the_seed_example(client, target_ip="192.168.0.200")
 
 
