@@ -4,7 +4,7 @@ use std::net::{SocketAddr, TcpListener};
 use std::time::Duration;
 
 use actix_web::dev::Server;
-use actix_web::middleware::{from_fn, Compress};
+use actix_web::middleware::from_fn;
 use actix_web::{web, App, HttpServer};
 use sqlx::PgPool;
 
@@ -30,7 +30,6 @@ impl Application {
         let pool = web::Data::new(pool);
         let mut server = HttpServer::new(move || {
             App::new()
-                .wrap(Compress::default())
                 .wrap(from_fn(request_id::middleware))
                 .app_data(pool.clone())
                 .app_data(authenticator.clone())

@@ -56,6 +56,19 @@ impl Authenticator {
         Authenticator { pool, settings, body_limit }
     }
 
+    /// Authenticates `req` and checks that an `X-Domain-Id` it carries names the caller's
+    /// own domain (`GlobalCredentials` sends it).
+    async fn authorize(&self, req: &mut ServiceRequest) -> Result<Caller, ApiError> {
+        let caller = self.authenticate(req).await?;
+        let claimed = req.headers().get(DOMAIN_ID_HEADER).map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+        match claimed {
+            Some(claimed) if claimed != caller.domain.as_str() => Err(ApiError::Forbidden(format!(
+                "You do not have permission to perform action on resource of domain {claimed}."
+            ))),
+            _ => Ok(caller),
+        }
+    }
+
     /// Authenticates `req`. A signed request's body is read here (its hash is signed) and put
     /// back for the handler.
     async fn authenticate(&self, req: &mut ServiceRequest) -> Result<Caller, ApiError> {
@@ -144,13 +157,6 @@ impl Authenticator {
         if key.consecutive_failures > 0 {
             credentials::reset_failures(&self.pool, &auth.access_key).await?;
         }
-        if let Some(claimed) = header(DOMAIN_ID_HEADER) {
-            if claimed != key.domain_id {
-                return Err(ApiError::Forbidden(format!(
-                    "You do not have permission to perform action on resource of domain {claimed}."
-                )));
-            }
-        }
         Ok(Caller { domain: DomainId(key.domain_id) })
     }
 
@@ -176,7 +182,7 @@ pub async fn middleware(
         .app_data::<web::Data<Authenticator>>()
         .cloned()
         .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("no authenticator configured")))?;
-    match authenticator.authenticate(&mut req).await {
+    match authenticator.authorize(&mut req).await {
         Ok(caller) => {
             req.extensions_mut().insert(caller);
             Ok(next.call(req).await?.map_into_left_body())
