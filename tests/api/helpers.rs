@@ -129,13 +129,15 @@ pub async fn spawn_app() -> TestApp {
 
 impl Drop for TestApp {
     /// Drops the test's database, also when the test failed.
+    ///
+    /// The pool is not awaited closed: a connection the test just used is released by a task
+    /// on the test's own runtime (sqlx pings it first), and that runtime is blocked here, so
+    /// `pool.close().await` could wait forever. `WITH (FORCE)` ends every session instead.
     fn drop(&mut self) {
         let (server, database) = (self.server.clone(), self.database.clone());
-        let pool = self.pool.clone();
         std::thread::spawn(move || {
             let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
             runtime.block_on(async move {
-                pool.close().await;
                 if let Ok(mut admin) = PgConnection::connect(&server).await {
                     let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)"))
                         .execute(&mut admin)

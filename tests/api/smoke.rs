@@ -12,7 +12,17 @@ async fn page_003_example_round_trips_through_show() {
     let shown = app.get(&format!("/v3/tasks/{id}")).await;
     let task = shown.assert_ok();
     assert_eq!(task["id"], json!(id));
-    for field in ["name", "type", "os_type", "start_target_server", "migration_ip", "region_name", "region_id", "project_name", "project_id"] {
+    for field in [
+        "name",
+        "type",
+        "os_type",
+        "start_target_server",
+        "migration_ip",
+        "region_name",
+        "region_id",
+        "project_name",
+        "project_id",
+    ] {
         assert_eq!(task[field], body[field], "field {field}");
     }
     assert_eq!(task["state"], "READY");
@@ -28,7 +38,10 @@ async fn page_003_example_round_trips_through_show() {
     }
     let volume = &disk["physical_volumes"][0];
     for field in ["uuid", "index", "name", "device_use", "file_system", "mount_point", "size", "used_size"] {
-        assert_eq!(volume[field], body["target_server"]["disks"][0]["physical_volumes"][0][field], "volume field {field}");
+        assert_eq!(
+            volume[field], body["target_server"]["disks"][0]["physical_volumes"][0][field],
+            "volume field {field}"
+        );
     }
     assert!(disk["id"].as_i64().unwrap() > 0);
     assert_eq!(target["volume_groups"], json!([]));
