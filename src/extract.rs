@@ -55,11 +55,33 @@ pub fn parse_object<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
 
 /// `T` from a JSON value; a type error names its JSON path.
 pub fn from_value<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, ApiError> {
+    if let Some(path) = find_nul(&value, String::new()) {
+        // PostgreSQL text cannot hold U+0000: refuse it as the value it is.
+        return Err(ApiError::Invalid(format!("{path}: must not contain the character U+0000")));
+    }
     serde_path_to_error::deserialize(value).map_err(|err| {
         let path = err.path().to_string();
         let inner = err.into_inner().to_string();
         ApiError::Invalid(format!("{path}: {inner}"))
     })
+}
+
+/// The JSON path of the first string (value or key) holding U+0000.
+fn find_nul(value: &serde_json::Value, path: String) -> Option<String> {
+    match value {
+        serde_json::Value::String(s) if s.contains('\0') => Some(if path.is_empty() { ".".into() } else { path }),
+        serde_json::Value::Array(items) => {
+            items.iter().enumerate().find_map(|(i, item)| find_nul(item, format!("{path}[{i}]")))
+        }
+        serde_json::Value::Object(map) => map.iter().find_map(|(key, item)| {
+            let here = if path.is_empty() { key.clone() } else { format!("{path}.{key}") };
+            if key.contains('\0') {
+                return Some(here);
+            }
+            find_nul(item, here)
+        }),
+        _ => None,
+    }
 }
 
 fn json_kind(value: &serde_json::Value) -> &'static str {

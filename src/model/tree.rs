@@ -590,7 +590,8 @@ impl TreeRows {
                 position: position as i32,
                 name: disk.name.clone(),
                 disk_id: disk.disk_id.clone(),
-                device_use: disk.device_use.clone(),
+                // Pages 003 and 004: "Default: NORMAL".
+                device_use: Some(disk.device_use.clone().unwrap_or_else(|| "NORMAL".into())),
                 partition_style: disk.partition_style.clone(),
                 size: disk.size,
                 used_size: disk.used_size,
@@ -640,8 +641,9 @@ impl TreeRows {
                     volume_group_id,
                     position: position as i32,
                     name: lv.name.clone(),
-                    block_count: lv.block_count,
-                    block_size: lv.block_size,
+                    // Pages 003 and 004: both "Default: 0".
+                    block_count: Some(lv.block_count.unwrap_or(0)),
+                    block_size: Some(lv.block_size.unwrap_or(0)),
                     file_system: lv.file_system.clone(),
                     inode_size: lv.inode_size,
                     inode_nums: lv.inode_nums,

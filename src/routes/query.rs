@@ -20,6 +20,9 @@ impl Query {
     pub fn text(&self, name: &str, min: usize, max: usize) -> Result<Option<String>, ApiError> {
         match self.0.get(name) {
             None => Ok(None),
+            Some(v) if v.contains('\0') => {
+                Err(ApiError::invalid(format!("{name}: must not contain the character U+0000")))
+            }
             Some(v) => {
                 let n = v.chars().count();
                 if n < min || n > max {

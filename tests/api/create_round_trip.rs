@@ -378,7 +378,6 @@ async fn every_optional_top_level_field_is_stored() {
 }
 
 #[tokio::test]
-#[ignore = "service bug: page 003's nested defaults (disk device_use NORMAL, block_count 0, block_size 0) are not applied"]
 async fn nested_defaults_of_the_create_page_are_applied() {
     let app = spawn_app().await;
     let source = app.register_source().await;
