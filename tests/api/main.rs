@@ -1,13 +1,16 @@
 //! End-to-end tests of the API: a real server over HTTP on a real PostgreSQL.
 
+mod fixtures;
 mod helpers;
 
 mod atomicity;
 mod create_round_trip;
 mod create_validation;
+mod list;
 mod smoke;
 mod source_rules;
 mod tenancy;
+mod update;
 
 mod sdk_suite;
 mod signing;
