@@ -8,7 +8,9 @@ use tokio::task::JoinSet;
 use crate::helpers::*;
 
 /// Every maintained count, and the same counts computed from the rows.
-async fn counts_and_truth(app: &TestApp) -> (BTreeMap<(String, String, String), i64>, BTreeMap<(String, String, String), i64>) {
+async fn counts_and_truth(
+    app: &TestApp,
+) -> (BTreeMap<(String, String, String), i64>, BTreeMap<(String, String, String), i64>) {
     let maintained: Vec<(String, String, String, i64)> = sqlx::query_as(
         "SELECT domain_id, state, enterprise_project_id, sum(n)::bigint FROM task_counts
          GROUP BY 1, 2, 3 HAVING sum(n) <> 0",
@@ -22,7 +24,8 @@ async fn counts_and_truth(app: &TestApp) -> (BTreeMap<(String, String, String), 
     .fetch_all(&app.pool)
     .await
     .unwrap();
-    let by_key = |rows: Vec<(String, String, String, i64)>| rows.into_iter().map(|(d, s, e, n)| ((d, s, e), n)).collect();
+    let by_key =
+        |rows: Vec<(String, String, String, i64)>| rows.into_iter().map(|(d, s, e, n)| ((d, s, e), n)).collect();
     (by_key(maintained), by_key(truth))
 }
 
@@ -64,7 +67,8 @@ async fn maintained_counts_equal_count_star_after_concurrent_creates_and_updates
             } else {
                 json!({ "enterprise_project": format!("ep-{}", (i + round) % 3), "speed_limit": 10 })
             };
-            updates.spawn(async move { app.put_as(token, &format!("/v3/tasks/{id}"), &body).await.assert_ok().clone() });
+            updates
+                .spawn(async move { app.put_as(token, &format!("/v3/tasks/{id}"), &body).await.assert_ok().clone() });
         }
     }
     while let Some(done) = updates.join_next().await {
@@ -79,16 +83,13 @@ async fn maintained_counts_equal_count_star_after_concurrent_creates_and_updates
         let all: i64 = truth.iter().filter(|((d, _, _), _)| d == domain).map(|(_, n)| n).sum();
         assert_eq!(app.get_as(token, "/v3/tasks?limit=0").await.assert_ok()["count"], all);
         for state in states {
-            let expected: i64 =
-                truth.iter().filter(|((d, s, _), _)| d == domain && s == state).map(|(_, n)| n).sum();
+            let expected: i64 = truth.iter().filter(|((d, s, _), _)| d == domain && s == state).map(|(_, n)| n).sum();
             let reply = app.get_as(token, &format!("/v3/tasks?limit=0&state={state}")).await;
             assert_eq!(reply.assert_ok()["count"], expected, "{domain} {state}");
-            let with_project = app.get_as(token, &format!("/v3/tasks?limit=0&state={state}&enterprise_project_id=ep-1")).await;
-            let expected: i64 = truth
-                .iter()
-                .filter(|((d, s, e), _)| d == domain && s == state && e == "ep-1")
-                .map(|(_, n)| n)
-                .sum();
+            let with_project =
+                app.get_as(token, &format!("/v3/tasks?limit=0&state={state}&enterprise_project_id=ep-1")).await;
+            let expected: i64 =
+                truth.iter().filter(|((d, s, e), _)| d == domain && s == state && e == "ep-1").map(|(_, n)| n).sum();
             assert_eq!(with_project.assert_ok()["count"], expected, "{domain} {state} ep-1");
         }
     }

@@ -4,13 +4,13 @@ mod fixtures;
 mod helpers;
 
 mod atomicity;
+mod counts;
 mod create_round_trip;
 mod create_validation;
 mod list;
+mod sdk_suite;
+mod signing;
 mod smoke;
 mod source_rules;
 mod tenancy;
 mod update;
-
-mod sdk_suite;
-mod signing;
