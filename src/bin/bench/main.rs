@@ -1,0 +1,262 @@
+//! The load benchmark of `sms-tasks`:
+//!
+//! ```text
+//! cargo run --release --bin bench -- [--sizes 10000,1000000] [--duration-secs 5] [--keep]
+//! cargo run --release --bin bench -- --smoke      # every scenario, tiny sizes, 1 s each (CI)
+//! ```
+//!
+//! For each size it seeds a database `sms_bench_<size>` with `sms-tasks seed` (or reuses a
+//! kept one), starts the release `sms-tasks serve` on it, and measures from the client:
+//! list pages (every filter, offsets 0 / 1,000 / 65,000, 1 / 8 / 32 clients), show (standard
+//! and maximum tree), create and update at 8 clients, pgbench on the same SQL, and the
+//! service's peak RSS. It prints markdown tables per size, then the growth between the
+//! smallest and largest size and the issue's targets. It exits non-zero when a request
+//! failed or an answer was wrong (never for a missed target: the numbers are noisy).
+
+mod bodies;
+mod db;
+mod load;
+mod pgbench;
+mod report;
+mod scenarios;
+mod service;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::Parser;
+
+use crate::bodies::{Tree, MAX_FANOUT};
+use crate::report::{Comparison, Environment, SizeReport};
+use crate::scenarios::{Api, Fixtures, LIST_LIMIT, WRITE_CLIENTS};
+
+/// The tenant every bench task belongs to, and the token that acts for it.
+const DOMAIN: &str = "bench-domain";
+const TOKEN: &str = "sms-bench-token-5b0f4c1e9d2a7e3f";
+
+#[derive(Debug, Parser)]
+#[command(name = "bench", about = "Load benchmark of the sms-tasks service (see docs/performance.md)")]
+struct Args {
+    /// Task counts to measure at, in one domain.
+    #[arg(long, value_delimiter = ',', default_value = "10000,1000000")]
+    sizes: Vec<usize>,
+    /// Seconds per measurement.
+    #[arg(long, default_value_t = 5)]
+    duration_secs: u64,
+    /// CI mode: sizes 200 and 1000, 1 s per measurement, every scenario.
+    #[arg(long)]
+    smoke: bool,
+    /// The PostgreSQL server (its database part is replaced by `sms_bench_<size>`).
+    #[arg(long, env = "DATABASE_URL", default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
+    database_url: String,
+    /// Keep the seeded databases, to reuse them in the next run instead of seeding again.
+    #[arg(long)]
+    keep: bool,
+}
+
+/// What every size's run shares.
+struct Bench {
+    server: db::Server,
+    sms_tasks: PathBuf,
+    pgbench: PathBuf,
+    /// Config file, service logs, pgbench scripts.
+    dir: PathBuf,
+    duration: Duration,
+    keep: bool,
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let mut args = Args::parse();
+    if args.smoke {
+        args.sizes = vec![200, 1_000];
+        args.duration_secs = 1;
+    }
+    match run(args).await {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => {
+            eprintln!("bench: some requests failed or answered wrongly (see the tables)");
+            ExitCode::FAILURE
+        }
+        Err(err) => {
+            eprintln!("bench: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Runs every size; `Ok(false)` when some request failed.
+async fn run(args: Args) -> anyhow::Result<bool> {
+    let mut sizes = args.sizes.clone();
+    sizes.sort_unstable();
+    sizes.dedup();
+    anyhow::ensure!(!sizes.is_empty() && sizes[0] > 0, "--sizes needs at least one positive size");
+    let server = db::Server::new(&args.database_url)?;
+    let env = Environment {
+        command: command_line(),
+        cpus: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        cpu_model: cpu_model(),
+        memory: total_memory(),
+        postgres: server.version().await?,
+        duration_secs: args.duration_secs,
+        sql_drift: pgbench::drift(),
+    };
+    let dir = std::env::temp_dir().join(format!("sms-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let bench = Bench {
+        server,
+        sms_tasks: service::build()?,
+        pgbench: pgbench::locate(),
+        dir: dir.clone(),
+        duration: Duration::from_secs(args.duration_secs.max(1)),
+        keep: args.keep,
+    };
+    std::fs::write(
+        bench.dir.join("config.toml"),
+        format!("[[auth.tokens]]\ntoken = \"{TOKEN}\"\ndomain_id = \"{DOMAIN}\"\n"),
+    )?;
+
+    let mut reports = Vec::new();
+    for &size in &sizes {
+        match bench_size(&bench, size).await {
+            Ok(report) => {
+                println!("{}", report::size_markdown(&report, &env));
+                reports.push(report);
+            }
+            Err(err) => {
+                eprintln!("bench: service logs and pgbench scripts are in {}", dir.display());
+                return Err(err.context(format!("at {size} tasks")));
+            }
+        }
+    }
+    println!("{}", report::summary_markdown(&reports));
+    if args.keep {
+        eprintln!("bench: pgbench scripts and service logs kept in {}", dir.display());
+    } else {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+    Ok(reports.iter().all(|r| r.errors() == 0))
+}
+
+/// One size: a seeded database, a fresh service, every scenario; then the database is dropped
+/// (or, with `--keep`, cleared of what the run added).
+async fn bench_size(bench: &Bench, size: usize) -> anyhow::Result<SizeReport> {
+    let database = bench.server.prepare(size, DOMAIN, &bench.sms_tasks).await?;
+    let outcome = serve_and_measure(bench, &database, size).await;
+    if bench.keep {
+        let pool = db::connect(&database.url, 1).await?;
+        db::remove_bench_rows(&pool, DOMAIN).await?;
+        pool.close().await;
+    } else {
+        bench.server.drop_database(&database.name).await?;
+    }
+    let mut report = outcome?;
+    report.seed_secs = database.seed_secs;
+    Ok(report)
+}
+
+async fn serve_and_measure(bench: &Bench, database: &db::BenchDatabase, size: usize) -> anyhow::Result<SizeReport> {
+    let log = bench.dir.join(format!("service-{size}.log"));
+    let service =
+        service::Service::start(&bench.sms_tasks, &database.url, &bench.dir.join("config.toml"), &log).await?;
+    eprintln!("bench: {size} tasks: service at {}", service.base_url);
+    let outcome = measure(bench, database, &service.base_url, size).await;
+    // Read before stopping: the high-water mark covers every run, the 32-client ones included.
+    let peak_rss = service.peak_rss_kib();
+    if outcome.is_err() {
+        eprintln!("bench: the service's log ends with:\n{}", service.log_tail());
+    }
+    service.stop().await?;
+    let mut report = outcome?;
+    report.peak_rss_kib = peak_rss?;
+    Ok(report)
+}
+
+async fn measure(
+    bench: &Bench,
+    database: &db::BenchDatabase,
+    base_url: &str,
+    size: usize,
+) -> anyhow::Result<SizeReport> {
+    let pool = db::connect(&database.url, 2).await?;
+    let api = Arc::new(Api::new(base_url, TOKEN)?);
+    let duration = bench.duration;
+    // The maximum tree exists before the list runs (one more task), so the expected counts,
+    // read from the database next, include it.
+    let max_task = api.create_task(&format!("{}max-tree", bodies::BENCH_PREFIX), 0, Tree::Maximum).await?;
+    let fixtures = Fixtures::load(&pool, DOMAIN, size).await?;
+    let mut rows = Vec::new();
+
+    for filter in &fixtures.filters {
+        eprintln!("bench: {size} tasks: list, {}", filter.label());
+        scenarios::list(&api, filter, duration, &mut rows).await?;
+    }
+    eprintln!("bench: {size} tasks: show");
+    scenarios::show(&api, "standard tree", fixtures.sample_ids.clone(), 2, duration, &mut rows).await?;
+    scenarios::show(&api, "maximum tree", vec![max_task], MAX_FANOUT, duration, &mut rows).await?;
+
+    // pgbench on the list page right after the service's, under the same conditions.
+    let mut comparisons = Vec::new();
+    let list_script = pgbench::list_script(&pool, DOMAIN, TOKEN, LIST_LIMIT, 0).await?;
+    for clients in [1, WRITE_CLIENTS] {
+        eprintln!("bench: {size} tasks: pgbench list, {clients} clients");
+        let tps = pgbench::run(&bench.pgbench, &bench.dir, &database.url, &list_script, clients, duration).await?;
+        let service = rows
+            .iter()
+            .find(|m| m.op == "list" && m.scenario == "no filter" && m.offset == Some(0) && m.clients == clients)
+            .map_or(f64::NAN, |m| m.stats.rate());
+        comparisons.push(Comparison { work: "list no filter, offset 0", clients, service, pgbench: tps });
+    }
+
+    eprintln!("bench: {size} tasks: create");
+    let template = scenarios::create(&api, duration, &mut rows).await?;
+    pgbench::insert_source_pool(&pool, DOMAIN, WRITE_CLIENTS, duration).await?;
+    let create_script = pgbench::create_script(&pool, DOMAIN, TOKEN, template).await?;
+    eprintln!("bench: {size} tasks: pgbench create, {WRITE_CLIENTS} clients");
+    let tps = pgbench::run(&bench.pgbench, &bench.dir, &database.url, &create_script, WRITE_CLIENTS, duration).await?;
+    let service = rows.iter().find(|m| m.op == "create").map_or(f64::NAN, |m| m.stats.rate());
+    comparisons.push(Comparison { work: "create standard tree", clients: WRITE_CLIENTS, service, pgbench: tps });
+
+    eprintln!("bench: {size} tasks: update");
+    scenarios::update(&api, &fixtures.sample_ids, duration, &mut rows).await?;
+    pool.close().await;
+    Ok(SizeReport {
+        size,
+        database: database.name.clone(),
+        seed_secs: None,
+        measurements: rows,
+        comparisons,
+        peak_rss_kib: 0,
+    })
+}
+
+/// How to run this again: the arguments as given, behind `cargo run`.
+fn command_line() -> String {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    format!("cargo run --release --bin bench -- {}", args.join(" ")).trim_end().to_string()
+}
+
+fn cpu_model() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|text| {
+            text.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split(':').nth(1))
+                .map(|m| m.trim().into())
+        })
+        .unwrap_or_else(|| "unknown CPU".into())
+}
+
+fn total_memory() -> String {
+    std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|text| {
+            let line = text.lines().find(|l| l.starts_with("MemTotal:"))?;
+            let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+            Some(format!("{:.1} GiB", kib / 1024.0 / 1024.0))
+        })
+        .unwrap_or_else(|| "unknown".into())
+}
