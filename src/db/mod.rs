@@ -67,6 +67,9 @@ pub async fn pool(url: &str, size: u32, acquire_timeout: Duration) -> anyhow::Re
         .log_slow_statements(tracing::log::LevelFilter::Warn, Duration::from_secs(1));
     PgPoolOptions::new()
         .max_connections(size)
+        // No ping before each checkout: it is a round trip per request, and a dead connection
+        // fails its query and is replaced anyway.
+        .test_before_acquire(false)
         .acquire_timeout(acquire_timeout)
         .connect_with(options)
         .await

@@ -162,7 +162,7 @@ impl ServerInput {
 }
 
 /// A `servers` row, column for column.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, Deserialize, sqlx::FromRow)]
 pub struct ServerRow {
     pub id: Uuid,
     pub domain_id: String,
@@ -262,7 +262,7 @@ impl ServerRow {
 }
 
 /// The brief source server of a task shown alone: `SourceServerResponse`.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, Deserialize, sqlx::FromRow)]
 pub struct SourceBriefView {
     pub id: Uuid,
     pub ip: Option<String>,

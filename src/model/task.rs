@@ -134,7 +134,7 @@ impl CreateTask {
 }
 
 /// A `tasks` row, column for column.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, Deserialize, sqlx::FromRow)]
 pub struct TaskRow {
     pub id: Uuid,
     pub domain_id: String,
@@ -244,7 +244,7 @@ impl TaskRow {
     }
 }
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, Deserialize, sqlx::FromRow)]
 pub struct SubtaskRow {
     pub id: i64,
     pub domain_id: String,
@@ -259,7 +259,7 @@ pub struct SubtaskRow {
     pub process_trace: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, Deserialize, sqlx::FromRow)]
 pub struct SpecialConfigRow {
     pub id: i64,
     pub domain_id: String,
@@ -515,7 +515,7 @@ pub struct SubtaskBriefView {
 }
 
 /// `SourceServerAssociatedWithTask` (list).
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, Deserialize, sqlx::FromRow)]
 pub struct SourceServerAssociatedView {
     pub id: Uuid,
     pub ip: Option<String>,
@@ -527,7 +527,7 @@ pub struct SourceServerAssociatedView {
 }
 
 /// `TargetServerAssociatedWithTask` (list).
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, Deserialize, sqlx::FromRow)]
 pub struct TargetServerAssociatedView {
     pub id: Uuid,
     #[serde(skip)]
@@ -540,7 +540,7 @@ pub struct TargetServerAssociatedView {
 }
 
 /// `CloneServerBrief` (list).
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, Deserialize, sqlx::FromRow)]
 pub struct CloneServerBriefView {
     #[serde(skip)]
     pub task_id: Uuid,

@@ -398,7 +398,7 @@ impl NetworkInput {
 
 // ---- Stored rows: column for column, written with `jsonb_populate_recordset`. ----
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, Deserialize, sqlx::FromRow)]
 pub struct DiskRow {
     pub id: i64,
     pub domain_id: String,
@@ -416,7 +416,7 @@ pub struct DiskRow {
     pub disk_index: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, Deserialize, sqlx::FromRow)]
 pub struct PhysicalVolumeRow {
     pub id: i64,
     pub domain_id: String,
@@ -437,7 +437,7 @@ pub struct PhysicalVolumeRow {
     pub relation_name: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, Deserialize, sqlx::FromRow)]
 pub struct VolumeGroupRow {
     pub id: i64,
     pub domain_id: String,
@@ -449,7 +449,7 @@ pub struct VolumeGroupRow {
     pub free_size: Option<i64>,
 }
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, Deserialize, sqlx::FromRow)]
 pub struct LogicalVolumeRow {
     pub id: i64,
     pub domain_id: String,
@@ -468,7 +468,7 @@ pub struct LogicalVolumeRow {
     pub free_size: Option<i64>,
 }
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, Deserialize, sqlx::FromRow)]
 pub struct BtrfsRow {
     pub id: i64,
     pub domain_id: String,
@@ -491,7 +491,7 @@ pub struct BtrfsRow {
     pub default_subvol_mountpath: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, Deserialize, sqlx::FromRow)]
 pub struct SubvolumeRow {
     pub id: i64,
     pub domain_id: String,
@@ -505,7 +505,7 @@ pub struct SubvolumeRow {
     pub subvol_mount_path: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, Deserialize, sqlx::FromRow)]
 pub struct NetworkRow {
     pub id: i64,
     pub domain_id: String,

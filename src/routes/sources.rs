@@ -1,6 +1,7 @@
 //! `/v3/sources`: registering and reading source servers.
 
 use actix_web::{web, HttpRequest, HttpResponse};
+use serde::Serialize;
 use serde_json::json;
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -39,6 +40,13 @@ pub async fn show(caller: Caller, pool: web::Data<PgPool>, path: web::Path<Strin
     Ok(HttpResponse::Ok().json(SourceView::new(server, &tree, task.as_ref())))
 }
 
+/// `GET /v3/sources`'s body.
+#[derive(Serialize)]
+struct SourceList {
+    count: i64,
+    source_servers: Vec<SourceListItem>,
+}
+
 /// `GET /v3/sources`: filters `state`, `name`, `id`, `ip`, `connected`,
 /// `enterprise_project_id`; `limit` (default 200) and `offset`.
 pub async fn list(caller: Caller, pool: web::Data<PgPool>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
@@ -56,6 +64,6 @@ pub async fn list(caller: Caller, pool: web::Data<PgPool>, req: HttpRequest) -> 
     let offset = query.integer("offset", 0, 65535, 0)?;
     let mut conn = pool.acquire().await?;
     let (count, rows) = servers::list_sources(&mut conn, &caller.domain, &filter, limit, offset).await?;
-    let source_servers: Vec<SourceListItem> = rows.into_iter().map(SourceListItem::from).collect();
-    Ok(HttpResponse::Ok().json(json!({ "count": count, "source_servers": source_servers })))
+    let source_servers = rows.into_iter().map(SourceListItem::from).collect();
+    Ok(HttpResponse::Ok().json(SourceList { count, source_servers }))
 }

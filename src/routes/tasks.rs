@@ -1,6 +1,7 @@
 //! `/v3/tasks`: creating, reading, listing and updating migration tasks.
 
 use actix_web::{web, HttpRequest, HttpResponse};
+use serde::Serialize;
 use serde_json::json;
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -9,7 +10,7 @@ use super::query::Query;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::extract::JsonBody;
-use crate::model::task::{CreateTask, TaskView, TASK_STATES};
+use crate::model::task::{CreateTask, TaskListItem, TaskView, TASK_STATES};
 use crate::model::update::TaskUpdate;
 use crate::store::tasks::{self, TaskFilter};
 
@@ -52,7 +53,14 @@ pub async fn list(caller: Caller, pool: web::Data<PgPool>, req: HttpRequest) -> 
     } else {
         tasks::page(&mut conn, &caller.domain, &filter, limit, offset).await?.into_items()
     };
-    Ok(HttpResponse::Ok().json(json!({ "count": count, "tasks": items })))
+    Ok(HttpResponse::Ok().json(TaskList { count, tasks: items }))
+}
+
+/// `GET /v3/tasks`'s body, serialized straight from the items (no intermediate JSON tree).
+#[derive(Serialize)]
+struct TaskList {
+    count: i64,
+    tasks: Vec<TaskListItem>,
 }
 
 /// An id filter that is not a UUID matches no row: the nil UUID is never an id.

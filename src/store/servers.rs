@@ -1,6 +1,7 @@
 //! The server aggregate: a server row and its tree (disks → physical volumes, volume groups →
 //! logical volumes, Btrfs → subvolumes, networks).
 
+use sqlx::types::Json;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
@@ -8,7 +9,10 @@ use super::{allocate_ids, insert_rows, update_columns, upsert_rows, Column, Tabl
 use crate::auth::DomainId;
 use crate::model::server::{ServerInput, ServerRow};
 use crate::model::task::TaskRow;
-use crate::model::tree::{IdAssigner, TreeInput, TreeRows};
+use crate::model::tree::{
+    BtrfsRow, DiskRow, IdAssigner, LogicalVolumeRow, NetworkRow, PhysicalVolumeRow, SubvolumeRow, TreeInput, TreeRows,
+    VolumeGroupRow,
+};
 
 /// Inserts a server and its whole tree: one id allocation and one statement per table.
 pub async fn insert(
@@ -34,61 +38,53 @@ pub async fn insert_tree(conn: &mut PgConnection, rows: &TreeRows) -> sqlx::Resu
     insert_rows(conn, Table::Networks, &rows.networks).await
 }
 
-/// The trees of `server_ids`: one query per table, whatever their number and size.
+/// The trees of `server_ids` in one statement, whatever their number and size: each table's
+/// rows come back as one JSON array (`to_jsonb` of the row, so keys are the column names of
+/// the row types) and are decoded into those types here.
 pub async fn load_trees(conn: &mut PgConnection, domain: &DomainId, server_ids: &[Uuid]) -> sqlx::Result<TreeRows> {
-    let d = domain.as_str();
-    let disks =
-        sqlx::query_as("SELECT * FROM disks WHERE domain_id = $1 AND server_id = ANY($2) ORDER BY server_id, position")
-            .bind(d)
-            .bind(server_ids)
-            .fetch_all(&mut *conn)
-            .await?;
-    let physical_volumes = sqlx::query_as(
-        "SELECT pv.* FROM physical_volumes pv JOIN disks d ON d.id = pv.disk_row_id
-         WHERE d.domain_id = $1 AND d.server_id = ANY($2) ORDER BY pv.disk_row_id, pv.position",
+    type Rows<T> = Json<Vec<T>>;
+    #[allow(clippy::type_complexity)]
+    let (disks, physical_volumes, volume_groups, logical_volumes, btrfs, subvolumes, networks): (
+        Rows<DiskRow>,
+        Rows<PhysicalVolumeRow>,
+        Rows<VolumeGroupRow>,
+        Rows<LogicalVolumeRow>,
+        Rows<BtrfsRow>,
+        Rows<SubvolumeRow>,
+        Rows<NetworkRow>,
+    ) = sqlx::query_as(
+        "SELECT
+           (SELECT coalesce(jsonb_agg(to_jsonb(d) ORDER BY d.server_id, d.position), '[]') FROM disks d
+             WHERE d.domain_id = $1 AND d.server_id = ANY($2)),
+           (SELECT coalesce(jsonb_agg(to_jsonb(pv) ORDER BY pv.disk_row_id, pv.position), '[]')
+              FROM physical_volumes pv JOIN disks d ON d.id = pv.disk_row_id
+             WHERE d.domain_id = $1 AND d.server_id = ANY($2)),
+           (SELECT coalesce(jsonb_agg(to_jsonb(g) ORDER BY g.server_id, g.position), '[]') FROM volume_groups g
+             WHERE g.domain_id = $1 AND g.server_id = ANY($2)),
+           (SELECT coalesce(jsonb_agg(to_jsonb(lv) ORDER BY lv.volume_group_id, lv.position), '[]')
+              FROM logical_volumes lv JOIN volume_groups g ON g.id = lv.volume_group_id
+             WHERE g.domain_id = $1 AND g.server_id = ANY($2)),
+           (SELECT coalesce(jsonb_agg(to_jsonb(f) ORDER BY f.server_id, f.position), '[]') FROM btrfs_filesystems f
+             WHERE f.domain_id = $1 AND f.server_id = ANY($2)),
+           (SELECT coalesce(jsonb_agg(to_jsonb(sv) ORDER BY sv.filesystem_id, sv.position), '[]')
+              FROM btrfs_subvolumes sv JOIN btrfs_filesystems f ON f.id = sv.filesystem_id
+             WHERE f.domain_id = $1 AND f.server_id = ANY($2)),
+           (SELECT coalesce(jsonb_agg(to_jsonb(n) ORDER BY n.server_id, n.position), '[]') FROM networks n
+             WHERE n.domain_id = $1 AND n.server_id = ANY($2))",
     )
-    .bind(d)
+    .bind(domain.as_str())
     .bind(server_ids)
-    .fetch_all(&mut *conn)
+    .fetch_one(conn)
     .await?;
-    let volume_groups = sqlx::query_as(
-        "SELECT * FROM volume_groups WHERE domain_id = $1 AND server_id = ANY($2) ORDER BY server_id, position",
-    )
-    .bind(d)
-    .bind(server_ids)
-    .fetch_all(&mut *conn)
-    .await?;
-    let logical_volumes = sqlx::query_as(
-        "SELECT lv.* FROM logical_volumes lv JOIN volume_groups g ON g.id = lv.volume_group_id
-         WHERE g.domain_id = $1 AND g.server_id = ANY($2) ORDER BY lv.volume_group_id, lv.position",
-    )
-    .bind(d)
-    .bind(server_ids)
-    .fetch_all(&mut *conn)
-    .await?;
-    let btrfs = sqlx::query_as(
-        "SELECT * FROM btrfs_filesystems WHERE domain_id = $1 AND server_id = ANY($2) ORDER BY server_id, position",
-    )
-    .bind(d)
-    .bind(server_ids)
-    .fetch_all(&mut *conn)
-    .await?;
-    let subvolumes = sqlx::query_as(
-        "SELECT sv.* FROM btrfs_subvolumes sv JOIN btrfs_filesystems f ON f.id = sv.filesystem_id
-         WHERE f.domain_id = $1 AND f.server_id = ANY($2) ORDER BY sv.filesystem_id, sv.position",
-    )
-    .bind(d)
-    .bind(server_ids)
-    .fetch_all(&mut *conn)
-    .await?;
-    let networks = sqlx::query_as(
-        "SELECT * FROM networks WHERE domain_id = $1 AND server_id = ANY($2) ORDER BY server_id, position",
-    )
-    .bind(d)
-    .bind(server_ids)
-    .fetch_all(&mut *conn)
-    .await?;
-    Ok(TreeRows { disks, physical_volumes, volume_groups, logical_volumes, btrfs, subvolumes, networks })
+    Ok(TreeRows {
+        disks: disks.0,
+        physical_volumes: physical_volumes.0,
+        volume_groups: volume_groups.0,
+        logical_volumes: logical_volumes.0,
+        btrfs: btrfs.0,
+        subvolumes: subvolumes.0,
+        networks: networks.0,
+    })
 }
 
 /// A source server of the domain, with its task if it has one.

@@ -1,6 +1,7 @@
 //! The task aggregate: a task, its target server tree, subtasks, special configs, clone
 //! server and network check.
 
+use sqlx::types::Json;
 use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder};
 use uuid::Uuid;
 
@@ -9,7 +10,7 @@ use crate::auth::DomainId;
 use crate::error::ApiError;
 use crate::model::now_ms;
 use crate::model::server::{ServerRow, SourceBriefView};
-use crate::model::task::{CreateTask, SubtaskRow, TaskPage, TaskRecord, TaskRow};
+use crate::model::task::{CloneServerView, CreateTask, NetworkCheckView, SubtaskRow, TaskPage, TaskRecord, TaskRow};
 use crate::model::tree::IdAssigner;
 use crate::model::tree::TreeRows;
 use crate::model::update::{Presence, SubtaskInput, TaskUpdate};
@@ -47,51 +48,50 @@ pub async fn create(pool: &PgPool, domain: &DomainId, body: &CreateTask, source_
     Ok(task.id)
 }
 
-/// A task with its whole tree, in a fixed number of queries whatever the tree's size.
+/// A task with its whole tree in two statements, whatever the tree's size: the task with its
+/// 1:1 parts and subtasks (as JSON of their rows), then its target server's tree.
 pub async fn find(conn: &mut PgConnection, domain: &DomainId, id: Uuid) -> Result<Option<TaskRecord>, ApiError> {
-    let Some(task) = sqlx::query_as::<_, TaskRow>("SELECT * FROM tasks WHERE domain_id = $1 AND id = $2")
-        .bind(domain.as_str())
-        .bind(id)
-        .fetch_optional(&mut *conn)
-        .await?
-    else {
-        return Ok(None);
-    };
-    let source = sqlx::query_as::<_, SourceBriefView>(
-        "SELECT id, ip, name, os_type, os_version, oem_system, state, migration_cycle
-         FROM servers WHERE domain_id = $1 AND id = $2",
-    )
-    .bind(domain.as_str())
-    .bind(task.source_server_id)
-    .fetch_optional(&mut *conn)
-    .await?;
-    let target = sqlx::query_as::<_, ServerRow>("SELECT * FROM servers WHERE domain_id = $1 AND task_id = $2")
-        .bind(domain.as_str())
-        .bind(id)
-        .fetch_optional(&mut *conn)
-        .await?;
-    let target_tree = match &target {
-        Some(server) => servers::load_trees(conn, domain, &[server.id]).await?,
-        None => TreeRows::default(),
-    };
-    let clone_server = sqlx::query_as(
-        "SELECT vm_id, name, clone_error, clone_state, error_msg FROM task_clone_servers WHERE domain_id = $1 AND task_id = $2",
+    type Part<T> = Option<Json<T>>;
+    #[allow(clippy::type_complexity)]
+    let row: Option<(
+        Json<TaskRow>,
+        Part<SourceBriefView>,
+        Part<ServerRow>,
+        Part<CloneServerView>,
+        Part<NetworkCheckView>,
+        Json<Vec<SubtaskRow>>,
+    )> = sqlx::query_as(
+        "SELECT to_jsonb(t),
+                (SELECT to_jsonb(s) FROM (SELECT id, ip, name, os_type, os_version, oem_system, state, migration_cycle
+                                          FROM servers WHERE domain_id = t.domain_id AND id = t.source_server_id) s),
+                (SELECT to_jsonb(ts) FROM servers ts WHERE ts.domain_id = t.domain_id AND ts.task_id = t.id),
+                (SELECT to_jsonb(c) FROM task_clone_servers c WHERE c.domain_id = t.domain_id AND c.task_id = t.id),
+                (SELECT to_jsonb(n) FROM task_network_checks n WHERE n.domain_id = t.domain_id AND n.task_id = t.id),
+                (SELECT coalesce(jsonb_agg(to_jsonb(st) ORDER BY st.position), '[]') FROM subtasks st
+                  WHERE st.domain_id = t.domain_id AND st.task_id = t.id)
+             FROM tasks t WHERE t.domain_id = $1 AND t.id = $2",
     )
     .bind(domain.as_str())
     .bind(id)
     .fetch_optional(&mut *conn)
     .await?;
-    let network_check = sqlx::query_as("SELECT * FROM task_network_checks WHERE domain_id = $1 AND task_id = $2")
-        .bind(domain.as_str())
-        .bind(id)
-        .fetch_optional(&mut *conn)
-        .await?;
-    let subtasks = sqlx::query_as("SELECT * FROM subtasks WHERE domain_id = $1 AND task_id = $2 ORDER BY position")
-        .bind(domain.as_str())
-        .bind(id)
-        .fetch_all(&mut *conn)
-        .await?;
-    Ok(Some(TaskRecord { task, source, target, target_tree, clone_server, network_check, subtasks }))
+    let Some((task, source, target, clone_server, network_check, subtasks)) = row else {
+        return Ok(None);
+    };
+    let target = target.map(|t| t.0);
+    let target_tree = match &target {
+        Some(server) => servers::load_trees(conn, domain, &[server.id]).await?,
+        None => TreeRows::default(),
+    };
+    Ok(Some(TaskRecord {
+        task: task.0,
+        source: source.map(|s| s.0),
+        target,
+        target_tree,
+        clone_server: clone_server.map(|c| c.0),
+        network_check: network_check.map(|n| n.0),
+        subtasks: subtasks.0,
+    }))
 }
 
 /// Filters of `GET /v3/tasks`; `None` matches everything.
