@@ -515,7 +515,7 @@ pub struct SubtaskBriefView {
 }
 
 /// `SourceServerAssociatedWithTask` (list).
-#[derive(Debug, Clone, Serialize, Deserialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct SourceServerAssociatedView {
     pub id: Uuid,
     pub ip: Option<String>,
@@ -527,7 +527,7 @@ pub struct SourceServerAssociatedView {
 }
 
 /// `TargetServerAssociatedWithTask` (list).
-#[derive(Debug, Clone, Serialize, Deserialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct TargetServerAssociatedView {
     pub id: Uuid,
     #[serde(skip)]
@@ -540,7 +540,7 @@ pub struct TargetServerAssociatedView {
 }
 
 /// `CloneServerBrief` (list).
-#[derive(Debug, Clone, Serialize, Deserialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct CloneServerBriefView {
     #[serde(skip)]
     pub task_id: Uuid,

@@ -39,7 +39,7 @@ pub async fn insert_tree(conn: &mut PgConnection, rows: &TreeRows) -> sqlx::Resu
 }
 
 /// The trees of `server_ids` in one statement, whatever their number and size: each table's
-/// rows come back as one JSON array (`to_jsonb` of the row, so keys are the column names of
+/// rows come back as one JSON array (`json_agg` of the rows, so keys are the column names of
 /// the row types) and are decoded into those types here.
 pub async fn load_trees(conn: &mut PgConnection, domain: &DomainId, server_ids: &[Uuid]) -> sqlx::Result<TreeRows> {
     type Rows<T> = Json<Vec<T>>;
@@ -54,22 +54,22 @@ pub async fn load_trees(conn: &mut PgConnection, domain: &DomainId, server_ids: 
         Rows<NetworkRow>,
     ) = sqlx::query_as(
         "SELECT
-           (SELECT coalesce(jsonb_agg(to_jsonb(d) ORDER BY d.server_id, d.position), '[]') FROM disks d
+           (SELECT coalesce(json_agg(d ORDER BY d.server_id, d.position), '[]'::json) FROM disks d
              WHERE d.domain_id = $1 AND d.server_id = ANY($2)),
-           (SELECT coalesce(jsonb_agg(to_jsonb(pv) ORDER BY pv.disk_row_id, pv.position), '[]')
+           (SELECT coalesce(json_agg(pv ORDER BY pv.disk_row_id, pv.position), '[]'::json)
               FROM physical_volumes pv JOIN disks d ON d.id = pv.disk_row_id
              WHERE d.domain_id = $1 AND d.server_id = ANY($2)),
-           (SELECT coalesce(jsonb_agg(to_jsonb(g) ORDER BY g.server_id, g.position), '[]') FROM volume_groups g
+           (SELECT coalesce(json_agg(g ORDER BY g.server_id, g.position), '[]'::json) FROM volume_groups g
              WHERE g.domain_id = $1 AND g.server_id = ANY($2)),
-           (SELECT coalesce(jsonb_agg(to_jsonb(lv) ORDER BY lv.volume_group_id, lv.position), '[]')
+           (SELECT coalesce(json_agg(lv ORDER BY lv.volume_group_id, lv.position), '[]'::json)
               FROM logical_volumes lv JOIN volume_groups g ON g.id = lv.volume_group_id
              WHERE g.domain_id = $1 AND g.server_id = ANY($2)),
-           (SELECT coalesce(jsonb_agg(to_jsonb(f) ORDER BY f.server_id, f.position), '[]') FROM btrfs_filesystems f
+           (SELECT coalesce(json_agg(f ORDER BY f.server_id, f.position), '[]'::json) FROM btrfs_filesystems f
              WHERE f.domain_id = $1 AND f.server_id = ANY($2)),
-           (SELECT coalesce(jsonb_agg(to_jsonb(sv) ORDER BY sv.filesystem_id, sv.position), '[]')
+           (SELECT coalesce(json_agg(sv ORDER BY sv.filesystem_id, sv.position), '[]'::json)
               FROM btrfs_subvolumes sv JOIN btrfs_filesystems f ON f.id = sv.filesystem_id
              WHERE f.domain_id = $1 AND f.server_id = ANY($2)),
-           (SELECT coalesce(jsonb_agg(to_jsonb(n) ORDER BY n.server_id, n.position), '[]') FROM networks n
+           (SELECT coalesce(json_agg(n ORDER BY n.server_id, n.position), '[]'::json) FROM networks n
              WHERE n.domain_id = $1 AND n.server_id = ANY($2))",
     )
     .bind(domain.as_str())

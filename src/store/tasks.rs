@@ -61,13 +61,13 @@ pub async fn find(conn: &mut PgConnection, domain: &DomainId, id: Uuid) -> Resul
         Part<NetworkCheckView>,
         Json<Vec<SubtaskRow>>,
     )> = sqlx::query_as(
-        "SELECT to_jsonb(t),
-                (SELECT to_jsonb(s) FROM (SELECT id, ip, name, os_type, os_version, oem_system, state, migration_cycle
+        "SELECT row_to_json(t),
+                (SELECT row_to_json(s) FROM (SELECT id, ip, name, os_type, os_version, oem_system, state, migration_cycle
                                           FROM servers WHERE domain_id = t.domain_id AND id = t.source_server_id) s),
-                (SELECT to_jsonb(ts) FROM servers ts WHERE ts.domain_id = t.domain_id AND ts.task_id = t.id),
-                (SELECT to_jsonb(c) FROM task_clone_servers c WHERE c.domain_id = t.domain_id AND c.task_id = t.id),
-                (SELECT to_jsonb(n) FROM task_network_checks n WHERE n.domain_id = t.domain_id AND n.task_id = t.id),
-                (SELECT coalesce(jsonb_agg(to_jsonb(st) ORDER BY st.position), '[]') FROM subtasks st
+                (SELECT row_to_json(ts) FROM servers ts WHERE ts.domain_id = t.domain_id AND ts.task_id = t.id),
+                (SELECT row_to_json(c) FROM task_clone_servers c WHERE c.domain_id = t.domain_id AND c.task_id = t.id),
+                (SELECT row_to_json(n) FROM task_network_checks n WHERE n.domain_id = t.domain_id AND n.task_id = t.id),
+                (SELECT coalesce(json_agg(st ORDER BY st.position), '[]'::json) FROM subtasks st
                   WHERE st.domain_id = t.domain_id AND st.task_id = t.id)
              FROM tasks t WHERE t.domain_id = $1 AND t.id = $2",
     )
