@@ -14,21 +14,13 @@ CREATE TABLE task_counts (
     PRIMARY KEY (domain_id, state, enterprise_project_id, shard)
 );
 
-CREATE FUNCTION task_counts_on_insert() RETURNS trigger LANGUAGE plpgsql AS $$
+-- An insert adds its rows to the counts, a delete takes its rows away.
+CREATE FUNCTION task_counts_on_insert_or_delete() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     INSERT INTO task_counts AS c (domain_id, state, enterprise_project_id, shard, n)
-    SELECT domain_id, state, coalesce(enterprise_project_id, ''), pg_backend_pid() % 16, count(*)
-    FROM new_rows GROUP BY 1, 2, 3
-    ON CONFLICT (domain_id, state, enterprise_project_id, shard) DO UPDATE SET n = c.n + EXCLUDED.n;
-    RETURN NULL;
-END
-$$;
-
-CREATE FUNCTION task_counts_on_delete() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    INSERT INTO task_counts AS c (domain_id, state, enterprise_project_id, shard, n)
-    SELECT domain_id, state, coalesce(enterprise_project_id, ''), pg_backend_pid() % 16, -count(*)
-    FROM old_rows GROUP BY 1, 2, 3
+    SELECT domain_id, state, coalesce(enterprise_project_id, ''), pg_backend_pid() % 16,
+           CASE TG_OP WHEN 'INSERT' THEN count(*) ELSE -count(*) END
+    FROM changed_rows GROUP BY 1, 2, 3
     ON CONFLICT (domain_id, state, enterprise_project_id, shard) DO UPDATE SET n = c.n + EXCLUDED.n;
     RETURN NULL;
 END
@@ -56,11 +48,11 @@ END
 $$;
 
 CREATE TRIGGER tasks_count_insert AFTER INSERT ON tasks
-    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION task_counts_on_insert();
+    REFERENCING NEW TABLE AS changed_rows FOR EACH STATEMENT EXECUTE FUNCTION task_counts_on_insert_or_delete();
 CREATE TRIGGER tasks_count_update AFTER UPDATE ON tasks
     REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION task_counts_on_update();
 CREATE TRIGGER tasks_count_delete AFTER DELETE ON tasks
-    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION task_counts_on_delete();
+    REFERENCING OLD TABLE AS changed_rows FOR EACH STATEMENT EXECUTE FUNCTION task_counts_on_insert_or_delete();
 
 -- Counts of the tasks that exist when this migration runs.
 INSERT INTO task_counts (domain_id, state, enterprise_project_id, shard, n)
