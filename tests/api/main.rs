@@ -9,6 +9,7 @@ mod create_round_trip;
 mod create_validation;
 mod list;
 mod sdk_suite;
+mod seeding;
 mod signing;
 mod smoke;
 mod source_rules;
