@@ -27,6 +27,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Parser;
+use sms_tasks::db::LocalCluster;
 
 use crate::bodies::{Tree, MAX_FANOUT};
 use crate::report::{Comparison, Environment, SizeReport};
@@ -74,7 +75,23 @@ async fn main() -> ExitCode {
         args.sizes = vec![200, 1_000];
         args.duration_secs = 1;
     }
-    match run(args).await {
+    // Like the service and the tests: the server at --database-url when it answers, else a
+    // private cluster from the installed PostgreSQL binaries (stopped when the bench ends).
+    let cluster = match locate_server(&args.database_url).await {
+        Ok(cluster) => cluster,
+        Err(err) => {
+            eprintln!("bench: {err:#}");
+            return ExitCode::FAILURE;
+        }
+    };
+    if let Some(cluster) = &cluster {
+        args.database_url = cluster.url("postgres");
+    }
+    let outcome = run(args).await;
+    if let Some(cluster) = cluster {
+        let _ = tokio::task::spawn_blocking(move || cluster.stop()).await;
+    }
+    match outcome {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => {
             eprintln!("bench: some requests failed or answered wrongly (see the tables)");
@@ -85,6 +102,21 @@ async fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// `None` when the server at `url` answers; else a private cluster started under
+/// `target/bench-postgres`.
+async fn locate_server(url: &str) -> anyhow::Result<Option<LocalCluster>> {
+    let answers = tokio::time::timeout(Duration::from_secs(3), <sqlx::PgConnection as sqlx::Connection>::connect(url))
+        .await
+        .is_ok_and(|connected| connected.is_ok());
+    if answers {
+        return Ok(None);
+    }
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bench-postgres");
+    eprintln!("bench: no PostgreSQL answers at --database-url; starting a private cluster in {}", dir.display());
+    let cluster = tokio::task::spawn_blocking(move || LocalCluster::start(&dir)).await??;
+    Ok(Some(cluster))
 }
 
 /// Runs every size; `Ok(false)` when some request failed.
