@@ -41,7 +41,7 @@ pub async fn middleware(
             Err(err) => {
                 // An error raised before a response existed; it has no request to attach to,
                 // so it is answered here.
-                let api_error = sms_error(&err);
+                let api_error = ApiError::from_status(err.as_response_error().status_code(), err.to_string());
                 return Err(actix_web::error::InternalError::from_response(
                     err,
                     with_request_id(api_error.error_response(), &id),
@@ -86,8 +86,4 @@ fn in_sms_shape(response: ServiceResponse<BoxBody>) -> ServiceResponse<BoxBody> 
         .unwrap_or_else(|| status.canonical_reason().unwrap_or("error").to_string());
     let api_error = ApiError::from_status(status, detail);
     response.into_response(api_error.error_response())
-}
-
-fn sms_error(err: &actix_web::Error) -> ApiError {
-    ApiError::from_status(err.as_response_error().status_code(), err.to_string())
 }

@@ -1,7 +1,6 @@
 //! The application: one factory used by `serve` and by every test.
 
 use std::net::{SocketAddr, TcpListener};
-use std::time::Duration;
 
 use actix_web::dev::Server;
 use actix_web::middleware::from_fn;
@@ -53,6 +52,3 @@ impl Application {
         self.server.await
     }
 }
-
-/// How long the readiness probe waits for the database.
-pub const READY_TIMEOUT: Duration = Duration::from_secs(2);

@@ -1,11 +1,15 @@
 //! Liveness and readiness probes, unauthenticated.
 
+use std::time::Duration;
+
 use actix_web::{web, HttpResponse};
 use serde_json::json;
 use sqlx::PgPool;
 
 use crate::error::ApiError;
-use crate::startup::READY_TIMEOUT;
+
+/// How long the readiness probe waits for the database.
+const READY_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// The process is up.
 pub async fn alive() -> HttpResponse {

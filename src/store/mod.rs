@@ -136,3 +136,15 @@ impl Table {
         }
     }
 }
+
+/// `value` as a literal inside a LIKE pattern: `%`, `_` and `\` match themselves.
+pub fn escape_like(value: &str) -> String {
+    let mut escaped = String::with_capacity(value.len());
+    for c in value.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            escaped.push('\\');
+        }
+        escaped.push(c);
+    }
+    escaped
+}

@@ -5,7 +5,7 @@ use sqlx::types::Json;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use super::{allocate_ids, insert_rows, update_columns, upsert_rows, Column, Table};
+use super::{allocate_ids, escape_like, insert_rows, update_columns, upsert_rows, Column, Table};
 use crate::auth::DomainId;
 use crate::model::server::{ServerInput, ServerRow};
 use crate::model::task::TaskRow;
@@ -162,18 +162,6 @@ pub async fn list_sources(
     .fetch_all(&mut *conn)
     .await?;
     Ok((count, rows))
-}
-
-/// `value` as a literal inside a LIKE pattern: `%`, `_` and `\` match themselves.
-pub fn escape_like(value: &str) -> String {
-    let mut escaped = String::with_capacity(value.len());
-    for c in value.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            escaped.push('\\');
-        }
-        escaped.push(c);
-    }
-    escaped
 }
 
 /// Replaces the collections present in `tree` (`None` leaves one as it is) below `server_id`:

@@ -5,7 +5,7 @@ use sqlx::types::Json;
 use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder};
 use uuid::Uuid;
 
-use super::{allocate_ids, insert_rows, servers, update_columns, upsert_rows, Column, Table};
+use super::{allocate_ids, escape_like, insert_rows, servers, update_columns, upsert_rows, Column, Table};
 use crate::auth::DomainId;
 use crate::error::ApiError;
 use crate::model::now_ms;
@@ -114,7 +114,7 @@ impl TaskFilter {
             sql.push(" AND state = ").push_bind(state);
         }
         if let Some(name) = &self.name {
-            sql.push(" AND name ILIKE ").push_bind(format!("%{}%", servers::escape_like(name)));
+            sql.push(" AND name ILIKE ").push_bind(format!("%{}%", escape_like(name)));
         }
         if let Some(id) = self.id {
             sql.push(" AND id = ").push_bind(id);
