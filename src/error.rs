@@ -5,6 +5,8 @@ use actix_web::http::{header, StatusCode};
 use actix_web::{HttpResponse, ResponseError};
 use serde_json::json;
 
+use crate::store::StoreError;
+
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     /// A body, query or path value fails its type, range, enum, length, pattern or mandatory
@@ -132,6 +134,20 @@ impl From<sqlx::Error> for ApiError {
                 ApiError::Unavailable(err.into())
             }
             _ => ApiError::Internal(err.into()),
+        }
+    }
+}
+
+/// What the store's outcomes mean for a client.
+impl From<StoreError> for ApiError {
+    fn from(err: StoreError) -> ApiError {
+        match err {
+            StoreError::TaskNotFound => ApiError::TaskNotFound,
+            // Only writes that name a source (a create) report it missing; reads answer 404.
+            StoreError::NoSuchSource => ApiError::SourceServerMissing,
+            StoreError::SourceNotConnected => ApiError::SourceServerNotConnected,
+            StoreError::SourceHasTask => ApiError::SourceServerHasTask,
+            StoreError::Database(err) => err.into(),
         }
     }
 }

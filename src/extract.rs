@@ -1,4 +1,5 @@
-//! Request bodies: JSON objects only, with type errors that name their JSON path.
+//! Request bodies: JSON objects only, parsed once into typed commands; every refusal names
+//! the JSON path of the value it refuses.
 
 use actix_web::dev::Payload;
 use actix_web::error::PayloadError;
@@ -9,16 +10,24 @@ use futures_util::future::LocalBoxFuture;
 use serde::de::DeserializeOwned;
 
 use crate::error::ApiError;
+use crate::validate::Checked;
 
-/// A JSON object body deserialized into `T`.
+/// A request body: read from JSON into its typed fields (whose types hold the rules of single
+/// values), then held to the rules of its page that no type holds.
+pub trait Command: DeserializeOwned {
+    fn check(&mut self) -> Checked;
+}
+
+/// A JSON object body parsed into the command `T`.
 ///
 /// - a Content-Type other than `application/json` is 415 `SMS.2006`;
 /// - a body over the limit (`web::PayloadConfig`) is 413 `APIGW.0201`;
 /// - anything but a JSON object is 400 `SMS.8002`;
-/// - a known field of the wrong type is 400 `SMS.8001` naming its path.
+/// - a known field of the wrong type, or a value that breaks a rule, is 400 `SMS.8001`
+///   naming its path.
 pub struct JsonBody<T>(pub T);
 
-impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
+impl<T: Command + 'static> FromRequest for JsonBody<T> {
     type Error = ApiError;
     type Future = LocalBoxFuture<'static, Result<JsonBody<T>, ApiError>>;
 
@@ -43,14 +52,21 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
     }
 }
 
-/// Parses a JSON object into `T`.
-pub fn parse_object<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+/// Parses a JSON object into the command `T`.
+pub fn parse_object<T: Command>(bytes: &[u8]) -> Result<T, ApiError> {
     let value: serde_json::Value =
         serde_json::from_slice(bytes).map_err(|e| ApiError::NotAnObject(format!("malformed JSON: {e}")))?;
     if !value.is_object() {
         return Err(ApiError::NotAnObject(format!("found {}", json_kind(&value))));
     }
-    from_value(value)
+    parse(value)
+}
+
+/// The command `T` from a JSON value: its fields, then its page's rules.
+pub fn parse<T: Command>(value: serde_json::Value) -> Result<T, ApiError> {
+    let mut command: T = from_value(value)?;
+    command.check()?;
+    Ok(command)
 }
 
 /// `T` from a JSON value; a type error names its JSON path.
@@ -62,6 +78,13 @@ pub fn from_value<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, Ap
     serde_path_to_error::deserialize(value).map_err(|err| {
         let path = err.path().to_string();
         let inner = err.into_inner().to_string();
+        // serde reports a missing field at its parent object; name the field itself.
+        if let Some(field) = inner.strip_prefix("missing field `").and_then(|rest| rest.strip_suffix('`')) {
+            return match path.as_str() {
+                "." => ApiError::Invalid(format!("{field}: is mandatory")),
+                parent => ApiError::Invalid(format!("{parent}.{field}: is mandatory")),
+            };
+        }
         ApiError::Invalid(format!("{path}: {inner}"))
     })
 }

@@ -17,8 +17,8 @@ use rand::{Rng, SeedableRng};
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
+use crate::model::enums::TaskState;
 use crate::model::now_ms;
-use crate::model::task::TASK_STATES;
 use crate::store::allocate_ids;
 
 /// Tasks per transaction.
@@ -162,7 +162,7 @@ impl Batch {
             let linux = rng.gen_bool(0.7);
             let os_type = if linux { "LINUX" } else { "WINDOWS" };
             let os_version = if linux { "CENTOS_7_9_64BIT" } else { "WINDOWS2016_64BIT" };
-            let state = TASK_STATES[rng.gen_range(0..TASK_STATES.len())];
+            let state = TaskState::ALL[rng.gen_range(0..TaskState::ALL.len())].as_str();
             let project = PROJECTS[rng.gen_range(0..PROJECTS.len())];
             let ip = format!("10.{}.{}.{}", (i >> 16) & 255, (i >> 8) & 255, i & 255);
             let task_type = if rng.gen_bool(0.5) { "MIGRATE_FILE" } else { "MIGRATE_BLOCK" };
@@ -377,7 +377,7 @@ impl Batch {
             ("servers (id, domain_id, role, task_id, name, vm_id, os_type, os_version, connected, add_date)", &self.targets),
             ("disks (id, domain_id, server_id, position, name, disk_id, device_use, partition_style, size, used_size, os_disk, disk_index)", &self.disks),
             (
-                "physical_volumes (id, domain_id, disk_row_id, position, device_use, file_system, volume_index, mount_point, name,
+                "physical_volumes (id, domain_id, disk_row_id, position, device_use, file_system, \"index\", mount_point, name,
                  size, used_size, free_size, uuid)",
                 &self.physical_volumes,
             ),

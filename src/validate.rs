@@ -1,5 +1,7 @@
-//! Rule checks for request bodies. Each check names the JSON path of the value it refuses
-//! (`target_server.disks[1].physical_volumes[0].size`) and the rule, as 400 `SMS.8001`.
+//! JSON paths of request values, and the refusals that name them (400 `SMS.8001`,
+//! `target_server.disks[1].physical_volumes[0].size: …`). Rules of single values are in their
+//! types (`model::values`, `model::enums`); what is checked here is what no type can hold:
+//! mandatory fields that depend on the page, collection sizes, cross-field rules.
 
 use std::fmt::Display;
 
@@ -28,75 +30,33 @@ impl JsonPath {
         JsonPath(format!("{}[{i}]", self.0))
     }
 
-    fn refuse(&self, rule: impl Display) -> ApiError {
-        ApiError::Invalid(format!("{}: {rule}", self.0))
+    /// Refuses the value at `self.name` with `rule`.
+    pub fn invalid(&self, name: &str, rule: impl Display) -> ApiError {
+        ApiError::Invalid(format!("{}: {rule}", self.field(name).0))
     }
 
-    /// A mandatory value.
+    /// A value that the page marks mandatory.
     pub fn required<'v, T>(&self, name: &str, value: &'v Option<T>) -> Result<&'v T, ApiError> {
-        value.as_ref().ok_or_else(|| self.field(name).refuse("is mandatory"))
+        value.as_ref().ok_or_else(|| self.invalid(name, "is mandatory"))
     }
 
-    /// A string of `min..=max` characters, when present.
-    pub fn length(&self, name: &str, value: &Option<String>, min: usize, max: usize) -> Checked {
-        match value {
-            Some(s) => {
-                let n = s.chars().count();
-                if n < min || n > max {
-                    return Err(self
-                        .field(name)
-                        .refuse(format_args!("must be {min} to {max} characters long, found {n}")));
-                }
-                Ok(())
-            }
-            None => Ok(()),
-        }
-    }
-
-    /// A number in `min..=max`, when present.
+    /// A number in `min..=max`, when present (for ranges that depend on the page).
     pub fn range<T: PartialOrd + Display + Copy>(&self, name: &str, value: Option<T>, min: T, max: T) -> Checked {
         match value {
             Some(v) if v < min || v > max => {
-                Err(self.field(name).refuse(format_args!("must be between {min} and {max}, found {v}")))
+                Err(self.invalid(name, format_args!("must be between {min} and {max}, found {v}")))
             }
             _ => Ok(()),
         }
     }
 
-    /// One of `allowed`, when present.
-    pub fn one_of(&self, name: &str, value: &Option<String>, allowed: &[&str]) -> Checked {
-        match value {
-            Some(v) if !allowed.contains(&v.as_str()) => {
-                Err(self.field(name).refuse(format_args!("must be one of {}, found {v:?}", allowed.join(", "))))
-            }
-            _ => Ok(()),
+    /// A collection of at most `max` elements.
+    pub fn max_items(&self, name: &str, len: usize, max: usize) -> Checked {
+        if len > max {
+            return Err(self.invalid(name, format_args!("must have at most {max} elements, found {len}")));
         }
+        Ok(())
     }
-
-    /// At most `max` elements, when present.
-    pub fn max_items<T>(&self, name: &str, value: Option<&Vec<T>>, max: usize) -> Checked {
-        match value {
-            Some(items) if items.len() > max => {
-                Err(self.field(name).refuse(format_args!("must have at most {max} elements, found {}", items.len())))
-            }
-            _ => Ok(()),
-        }
-    }
-
-    /// Refuses this value itself with `rule`.
-    pub fn invalid(&self, name: &str, rule: impl Display) -> ApiError {
-        self.field(name).refuse(rule)
-    }
-}
-
-/// Checks every listed string field's length in one call.
-pub fn lengths(path: &JsonPath, fields: &[(&str, &Option<String>)], max: usize) -> Checked {
-    fields.iter().try_for_each(|(name, value)| path.length(name, value, 0, max))
-}
-
-/// Checks that every listed non-negative number (Long/Integer with minimum 0) is not negative.
-pub fn non_negative(path: &JsonPath, fields: &[(&str, Option<i64>)]) -> Checked {
-    fields.iter().try_for_each(|(name, value)| path.range(name, *value, 0, i64::MAX))
 }
 
 #[cfg(test)]
@@ -114,16 +74,11 @@ mod tests {
     }
 
     #[test]
-    fn length_counts_characters_not_bytes() {
-        let p = JsonPath::root();
-        assert!(p.length("name", &Some("ééé".into()), 1, 3).is_ok());
-        assert!(p.length("name", &Some("éééé".into()), 1, 3).is_err());
-        assert!(p.length("name", &None, 1, 3).is_ok());
-    }
-
-    #[test]
-    fn one_of_names_the_allowed_values() {
-        let err = JsonPath::root().one_of("type", &Some("X".into()), &["A", "B"]).unwrap_err().to_string();
-        assert_eq!(err, "type: must be one of A, B, found \"X\"");
+    fn mandatory_values_and_sizes() {
+        let root = JsonPath::root();
+        assert_eq!(root.required::<i32>("name", &None).unwrap_err().to_string(), "name: is mandatory");
+        assert_eq!(*root.required("name", &Some(3)).unwrap(), 3);
+        assert!(root.max_items("disks", 51, 50).is_err());
+        assert!(root.max_items("disks", 50, 50).is_ok());
     }
 }

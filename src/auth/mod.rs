@@ -20,18 +20,9 @@ use sqlx::PgPool;
 
 use self::signature::{Authorization, SignedRequest, DATE_FORMAT};
 use crate::error::ApiError;
+use crate::model::DomainId;
 use crate::settings::AuthSettings;
 use crate::store::credentials::{self, AccessKeyCheck};
-
-/// A tenant: every task, server and nested row belongs to one.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DomainId(pub String);
-
-impl DomainId {
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
 
 /// The authenticated caller of a request.
 #[derive(Debug, Clone)]

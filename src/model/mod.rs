@@ -1,10 +1,27 @@
-//! Request bodies, stored rows and response views of the API.
+//! The domain model: what a request may say (typed commands, parsed once at the edge), what
+//! is stored (rows, column for column) and what the API serves (views).
+//!
+//! - `domain`: the tenant id;
+//! - `enums`: the closed vocabularies (states, types, roles, …);
+//! - `values`: constrained strings and numbers, the task name, `Patch<T>`;
+//! - `tree`: the tree below a server (attributes, input, rules, rows, views);
+//! - `server`: a server's attributes, as registered, created or patched, and its row;
+//! - `source`: the views of source servers;
+//! - `new_task`, `task_patch`: the create and update commands of a task;
+//! - `task`: a task's rows and its show view; `task_list`: a list page.
 
+pub mod domain;
+pub mod enums;
+pub mod new_task;
 pub mod server;
 pub mod source;
 pub mod task;
+pub mod task_list;
+pub mod task_patch;
 pub mod tree;
-pub mod update;
+pub mod values;
+
+pub use domain::DomainId;
 
 /// Milliseconds since the Unix epoch: how the API serves every time.
 pub fn now_ms() -> i64 {

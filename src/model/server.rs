@@ -1,275 +1,264 @@
-//! Servers: registered source servers and task target servers (one table, `role`).
+//! Servers: registered source servers and task target servers (one table, `role`). Their
+//! attributes ([`Server`]), a server as sent ([`ServerInput`], [`ServerPatch`]), the rules of
+//! the pages that send one, and the stored row.
 
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use super::domain::DomainId;
+use super::enums::{BootLoader, Firmware, MigrationCycle, OsType, Platform, ServerRole, SourceState, StartType};
+use super::tree::node::{members, Node};
 use super::tree::{BtrfsInput, DiskInput, NetworkInput, TreeInput, TreeRules, VolumeGroupInput};
-use crate::validate::{lengths, Checked, JsonPath};
+use super::values::{Int32, NonNegative, Patch, Speed, Text, Text255};
+use crate::extract::Command;
+use crate::validate::{Checked, JsonPath};
 
-pub const OS_TYPES: &[&str] = &["WINDOWS", "LINUX"];
-pub const FIRMWARES: &[&str] = &["BIOS", "UEFI"];
-pub const BOOT_LOADERS: &[&str] = &["GRUB", "LILO"];
-pub const START_TYPES: &[&str] = &["MANUAL", "MGC", ""];
-pub const PLATFORMS: &[&str] = &["hw", "ali", "aws", "azure", "gcp", "tencent", "vmware", "hyperv", "other", "default"];
-pub const MIGRATION_CYCLES: &[&str] = &["cutovering", "cutovered", "checking", "setting", "replicating", "syncing"];
-pub const SOURCE_STATES: &[&str] = &[
-    "unavailable",
-    "waiting",
-    "initialize",
-    "replicate",
-    "syncing",
-    "stopping",
-    "stopped",
-    "skipping",
-    "deleting",
-    "clearing",
-    "cleared",
-    "clearfailed",
-    "premigready",
-    "premiged",
-    "premigfailed",
-    "cloning",
-    "cutovering",
-    "finished",
-    "error",
-];
-
-/// Which page's rules a server body is checked against.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ServerRules {
-    /// `POST /v3/sources`: `name` 1–64 and `os_type` mandatory, `ip` or `ipv6` required.
-    Register,
-    /// `target_server` of `POST /v3/tasks` (`TargetServerByTask`): `name` and `vm_id` mandatory.
-    CreateTarget,
-}
-
-/// A server as sent: `PostSourceServerBody` (seed 004 table 4 and the SDK), `TargetServer`
-/// (seed 004 table 7) and `TargetServerByTask` (seed 003) together.
-#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
-pub struct ServerInput {
-    pub id: Option<String>,
-    pub ip: Option<String>,
-    pub ipv6: Option<String>,
-    pub name: Option<String>,
-    pub hostname: Option<String>,
-    pub os_type: Option<String>,
-    pub os_version: Option<String>,
-    pub virtualization_type: Option<String>,
-    pub linux_block_check: Option<String>,
-    pub firmware: Option<String>,
-    pub cpu_quantity: Option<i32>,
-    pub memory: Option<i64>,
-    pub disks: Option<Vec<DiskInput>>,
-    pub btrfs_list: Option<Vec<BtrfsInput>>,
-    pub networks: Option<Vec<NetworkInput>>,
-    pub domain_id: Option<String>,
+/// The attributes of a server that the API sends and serves under the same names:
+/// `PostSourceServerBody` (page 004 table 4 and the SDK), `TargetServer` (page 004 table 7)
+/// and `TargetServerByTask` (page 003) together.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
+pub struct Server {
+    pub ip: Option<Text255>,
+    pub ipv6: Option<Text255>,
+    pub name: Option<Text255>,
+    pub hostname: Option<Text255>,
+    pub os_type: Option<OsType>,
+    pub os_version: Option<Text255>,
+    pub virtualization_type: Option<Text255>,
+    pub linux_block_check: Option<Text255>,
+    pub firmware: Option<Firmware>,
+    pub cpu_quantity: Option<Int32<0, 65535>>,
+    pub memory: Option<NonNegative>,
+    /// The domain the agent reports: an attribute, not the tenant (column `reported_domain_id`).
+    #[sqlx(rename = "reported_domain_id")]
+    pub domain_id: Option<Text255>,
     pub has_rsync: Option<bool>,
     pub paravirtualization: Option<bool>,
-    pub raw_devices: Option<String>,
+    pub raw_devices: Option<Text255>,
     pub driver_files: Option<bool>,
     pub system_services: Option<bool>,
     pub account_rights: Option<bool>,
-    pub boot_loader: Option<String>,
-    pub system_dir: Option<String>,
-    pub volume_groups: Option<Vec<VolumeGroupInput>>,
-    pub agent_version: Option<String>,
-    pub kernel_version: Option<String>,
-    pub migration_cycle: Option<String>,
-    pub state: Option<String>,
+    pub boot_loader: Option<BootLoader>,
+    pub system_dir: Option<Text255>,
+    pub agent_version: Option<Text255>,
+    pub kernel_version: Option<Text255>,
+    pub migration_cycle: Option<MigrationCycle>,
+    pub state: Option<SourceState>,
     pub oem_system: Option<bool>,
-    pub start_type: Option<String>,
-    pub io_read_wait: Option<f64>,
+    pub start_type: Option<StartType>,
+    pub io_read_wait: Option<Speed>,
     pub has_tc: Option<bool>,
-    pub platform: Option<String>,
-    pub vm_id: Option<String>,
-    pub flavor: Option<String>,
-    pub image_disk_id: Option<String>,
-    pub snapshot_ids: Option<String>,
-    pub cutovered_snapshot_ids: Option<String>,
+    pub platform: Option<Platform>,
+    pub vm_id: Option<Text255>,
+    pub flavor: Option<Text255>,
+    pub image_disk_id: Option<Text255>,
+    pub snapshot_ids: Option<Text255>,
+    pub cutovered_snapshot_ids: Option<Text255>,
 }
+
+members!(
+    /// A server's members besides its attributes: the id it may carry (kept as sent, never
+    /// used: ids are ours) and its tree.
+    ServerMembers {
+        id: Option<Text255>,
+        disks: Option<Vec<DiskInput>>,
+        volume_groups: Option<Vec<VolumeGroupInput>>,
+        btrfs_list: Option<Vec<BtrfsInput>>,
+        networks: Option<Vec<NetworkInput>>,
+    }
+);
+
+/// A whole server as sent: attributes and tree.
+pub type ServerInput = Node<Server, ServerMembers>;
 
 impl ServerInput {
     pub fn tree(&self) -> TreeInput<'_> {
+        let m = &self.members;
         TreeInput {
-            disks: self.disks.as_ref(),
-            volume_groups: self.volume_groups.as_ref(),
-            btrfs_list: self.btrfs_list.as_ref(),
-            networks: self.networks.as_ref(),
+            disks: m.disks.as_deref(),
+            volume_groups: m.volume_groups.as_deref(),
+            btrfs_list: m.btrfs_list.as_deref(),
+            networks: m.networks.as_deref(),
         }
     }
 
-    pub fn validate(&self, path: &JsonPath, rules: ServerRules) -> Checked {
-        match rules {
-            ServerRules::Register => {
-                path.required("name", &self.name)?;
-                path.length("name", &self.name, 1, 64)?;
-                path.length("hostname", &self.hostname, 1, 64)?;
-                path.required("os_type", &self.os_type)?;
-                if self.ip.is_none() && self.ipv6.is_none() {
-                    return Err(path.invalid("ip", "either ip or ipv6 is mandatory"));
-                }
-            }
-            ServerRules::CreateTarget => {
-                path.required("name", &self.name)?;
-                path.required("vm_id", &self.vm_id)?;
-            }
+    /// `POST /v3/sources`: `name` 1–64 characters and `os_type` mandatory, `hostname` 1–64,
+    /// `ip` or `ipv6` required, and the source tree's rules.
+    pub fn check_registration(&self, path: &JsonPath) -> Checked {
+        let s = &self.attrs;
+        let name = path.required("name", &s.name)?;
+        Text::<1, 64>::parse(name.to_string()).map_err(|rule| path.invalid("name", rule))?;
+        if let Some(hostname) = &s.hostname {
+            Text::<1, 64>::parse(hostname.to_string()).map_err(|rule| path.invalid("hostname", rule))?;
         }
-        self.validate_values(path)?;
-        let tree_rules = match rules {
-            ServerRules::Register => TreeRules::Source,
-            ServerRules::CreateTarget => TreeRules::CreateTarget,
-        };
-        self.tree().validate(path, tree_rules)
+        path.required("os_type", &s.os_type)?;
+        if s.ip.is_none() && s.ipv6.is_none() {
+            return Err(path.invalid("ip", "either ip or ipv6 is mandatory"));
+        }
+        self.tree().check(path, TreeRules::Source)
     }
 
-    /// The rules every page shares: lengths, enums and ranges of the server's own fields.
-    pub fn validate_values(&self, path: &JsonPath) -> Checked {
-        lengths(
-            path,
-            &[
-                ("id", &self.id),
-                ("ip", &self.ip),
-                ("ipv6", &self.ipv6),
-                ("name", &self.name),
-                ("hostname", &self.hostname),
-                ("os_version", &self.os_version),
-                ("virtualization_type", &self.virtualization_type),
-                ("linux_block_check", &self.linux_block_check),
-                ("domain_id", &self.domain_id),
-                ("raw_devices", &self.raw_devices),
-                ("system_dir", &self.system_dir),
-                ("agent_version", &self.agent_version),
-                ("kernel_version", &self.kernel_version),
-                ("vm_id", &self.vm_id),
-                ("flavor", &self.flavor),
-                ("image_disk_id", &self.image_disk_id),
-                ("snapshot_ids", &self.snapshot_ids),
-                ("cutovered_snapshot_ids", &self.cutovered_snapshot_ids),
-            ],
-            255,
-        )?;
-        path.one_of("os_type", &self.os_type, OS_TYPES)?;
-        path.one_of("firmware", &self.firmware, FIRMWARES)?;
-        path.one_of("boot_loader", &self.boot_loader, BOOT_LOADERS)?;
-        path.one_of("start_type", &self.start_type, START_TYPES)?;
-        path.one_of("platform", &self.platform, PLATFORMS)?;
-        path.one_of("migration_cycle", &self.migration_cycle, MIGRATION_CYCLES)?;
-        path.one_of("state", &self.state, SOURCE_STATES)?;
-        path.range("cpu_quantity", self.cpu_quantity, 0, 65535)?;
-        path.range("memory", self.memory, 0, i64::MAX)?;
-        path.range("io_read_wait", self.io_read_wait, 0.0, 10000.0)
+    /// `target_server` of `POST /v3/tasks` (`TargetServerByTask`): `name` and `vm_id`
+    /// mandatory, and the create page's tree rules.
+    pub fn check_create_target(&self, path: &JsonPath) -> Checked {
+        path.required("name", &self.attrs.name)?;
+        path.required("vm_id", &self.attrs.vm_id)?;
+        self.tree().check(path, TreeRules::CreateTarget)
+    }
+}
+
+/// `POST /v3/sources`: a source server to register.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(transparent)]
+pub struct NewSource(pub ServerInput);
+
+impl Command for NewSource {
+    fn check(&mut self) -> Checked {
+        self.0.check_registration(&JsonPath::root())
+    }
+}
+
+/// A server in a partial update (`source_server` or `target_server` of `PUT /v3/tasks`):
+/// each attribute absent (unchanged), `null` (cleared) or a new value; a collection present
+/// replaces the server's (`null` empties it).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct ServerPatch {
+    pub id: Patch<Text255>,
+    pub ip: Patch<Text255>,
+    pub ipv6: Patch<Text255>,
+    pub name: Patch<Text255>,
+    pub hostname: Patch<Text255>,
+    pub os_type: Patch<OsType>,
+    pub os_version: Patch<Text255>,
+    pub virtualization_type: Patch<Text255>,
+    pub linux_block_check: Patch<Text255>,
+    pub firmware: Patch<Firmware>,
+    pub cpu_quantity: Patch<Int32<0, 65535>>,
+    pub memory: Patch<NonNegative>,
+    pub domain_id: Patch<Text255>,
+    pub has_rsync: Patch<bool>,
+    pub paravirtualization: Patch<bool>,
+    pub raw_devices: Patch<Text255>,
+    pub driver_files: Patch<bool>,
+    pub system_services: Patch<bool>,
+    pub account_rights: Patch<bool>,
+    pub boot_loader: Patch<BootLoader>,
+    pub system_dir: Patch<Text255>,
+    pub agent_version: Patch<Text255>,
+    pub kernel_version: Patch<Text255>,
+    pub migration_cycle: Patch<MigrationCycle>,
+    pub state: Patch<SourceState>,
+    pub oem_system: Patch<bool>,
+    pub start_type: Patch<StartType>,
+    pub io_read_wait: Patch<Speed>,
+    pub has_tc: Patch<bool>,
+    pub platform: Patch<Platform>,
+    pub vm_id: Patch<Text255>,
+    pub flavor: Patch<Text255>,
+    pub image_disk_id: Patch<Text255>,
+    pub snapshot_ids: Patch<Text255>,
+    pub cutovered_snapshot_ids: Patch<Text255>,
+    pub disks: Patch<Vec<DiskInput>>,
+    pub volume_groups: Patch<Vec<VolumeGroupInput>>,
+    pub btrfs_list: Patch<Vec<BtrfsInput>>,
+    pub networks: Patch<Vec<NetworkInput>>,
+}
+
+impl ServerPatch {
+    /// The collections the patch replaces (`null` replaces with nothing).
+    pub fn tree(&self) -> TreeInput<'_> {
+        fn sent<T>(patch: &Patch<Vec<T>>) -> Option<&[T]> {
+            match patch {
+                Patch::Absent => None,
+                Patch::Null => Some(&[]),
+                Patch::Value(items) => Some(items),
+            }
+        }
+        TreeInput {
+            disks: sent(&self.disks),
+            volume_groups: sent(&self.volume_groups),
+            btrfs_list: sent(&self.btrfs_list),
+            networks: sent(&self.networks),
+        }
+    }
+
+    /// `source_server` of an update: page 004's source tree rules.
+    pub fn check_source(&self, path: &JsonPath) -> Checked {
+        self.tree().check(path, TreeRules::Source)
+    }
+
+    /// `target_server` of an update. Page 004 table 7 marks `ip`, `os_type` and `disks`
+    /// mandatory, yet the page's own example sends `"ip": null` and the SDK drops null
+    /// fields, so `ip` may be absent; `os_type` and `disks` are required.
+    pub fn check_target(&self, path: &JsonPath) -> Checked {
+        if !matches!(self.os_type, Patch::Value(_)) {
+            return Err(path.invalid("os_type", "is mandatory"));
+        }
+        if !matches!(self.disks, Patch::Value(_)) {
+            return Err(path.invalid("disks", "is mandatory"));
+        }
+        self.tree().check(path, TreeRules::UpdateTarget)
     }
 }
 
 /// A `servers` row, column for column.
-#[derive(Debug, Clone, Serialize, Deserialize, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ServerRow {
     pub id: Uuid,
-    pub domain_id: String,
-    pub role: String,
+    pub domain_id: DomainId,
+    pub role: ServerRole,
     pub task_id: Option<Uuid>,
-    pub name: Option<String>,
-    pub hostname: Option<String>,
-    pub ip: Option<String>,
-    pub ipv6: Option<String>,
-    pub os_type: Option<String>,
-    pub os_version: Option<String>,
-    pub virtualization_type: Option<String>,
-    pub linux_block_check: Option<String>,
-    pub firmware: Option<String>,
-    pub cpu_quantity: Option<i32>,
-    pub memory: Option<i64>,
-    pub reported_domain_id: Option<String>,
-    pub has_rsync: Option<bool>,
-    pub paravirtualization: Option<bool>,
-    pub raw_devices: Option<String>,
-    pub driver_files: Option<bool>,
-    pub system_services: Option<bool>,
-    pub account_rights: Option<bool>,
-    pub boot_loader: Option<String>,
-    pub system_dir: Option<String>,
-    pub agent_version: Option<String>,
-    pub kernel_version: Option<String>,
-    pub migration_cycle: Option<String>,
-    pub state: Option<String>,
-    pub oem_system: Option<bool>,
-    pub start_type: Option<String>,
-    pub io_read_wait: Option<f64>,
-    pub has_tc: Option<bool>,
-    pub platform: Option<String>,
     pub enterprise_project_id: Option<String>,
     pub connected: bool,
     pub add_date: i64,
-    pub vm_id: Option<String>,
-    pub flavor: Option<String>,
-    pub image_disk_id: Option<String>,
-    pub snapshot_ids: Option<String>,
-    pub cutovered_snapshot_ids: Option<String>,
+    #[sqlx(flatten)]
+    pub attrs: Server,
 }
 
 impl ServerRow {
-    /// A new row from a body. A registered source starts connected and `waiting`.
-    pub fn new(input: &ServerInput, id: Uuid, domain: &str, task_id: Option<Uuid>, now_ms: i64) -> ServerRow {
-        let is_source = task_id.is_none();
+    /// A registered source server: connected, and `waiting` unless the body says otherwise.
+    pub fn source(input: &ServerInput, id: Uuid, domain: &DomainId, now_ms: i64) -> ServerRow {
+        let mut attrs = input.attrs.clone();
+        attrs.state.get_or_insert(SourceState::Waiting);
+        ServerRow::new(attrs, id, domain, ServerRole::Source, None, now_ms)
+    }
+
+    /// The target server of task `task_id`.
+    pub fn target(input: &ServerInput, id: Uuid, domain: &DomainId, task_id: Uuid, now_ms: i64) -> ServerRow {
+        ServerRow::new(input.attrs.clone(), id, domain, ServerRole::Target, Some(task_id), now_ms)
+    }
+
+    fn new(
+        attrs: Server,
+        id: Uuid,
+        domain: &DomainId,
+        role: ServerRole,
+        task_id: Option<Uuid>,
+        now_ms: i64,
+    ) -> ServerRow {
         ServerRow {
             id,
-            domain_id: domain.to_string(),
-            role: if is_source { "source" } else { "target" }.to_string(),
+            domain_id: domain.clone(),
+            role,
             task_id,
-            name: input.name.clone(),
-            hostname: input.hostname.clone(),
-            ip: input.ip.clone(),
-            ipv6: input.ipv6.clone(),
-            os_type: input.os_type.clone(),
-            os_version: input.os_version.clone(),
-            virtualization_type: input.virtualization_type.clone(),
-            linux_block_check: input.linux_block_check.clone(),
-            firmware: input.firmware.clone(),
-            cpu_quantity: input.cpu_quantity,
-            memory: input.memory,
-            reported_domain_id: input.domain_id.clone(),
-            has_rsync: input.has_rsync,
-            paravirtualization: input.paravirtualization,
-            raw_devices: input.raw_devices.clone(),
-            driver_files: input.driver_files,
-            system_services: input.system_services,
-            account_rights: input.account_rights,
-            boot_loader: input.boot_loader.clone(),
-            system_dir: input.system_dir.clone(),
-            agent_version: input.agent_version.clone(),
-            kernel_version: input.kernel_version.clone(),
-            migration_cycle: input.migration_cycle.clone(),
-            state: if is_source {
-                Some(input.state.clone().unwrap_or_else(|| "waiting".into()))
-            } else {
-                input.state.clone()
-            },
-            oem_system: input.oem_system,
-            start_type: input.start_type.clone(),
-            io_read_wait: input.io_read_wait,
-            has_tc: input.has_tc,
-            platform: input.platform.clone(),
             enterprise_project_id: None,
             connected: true,
             add_date: now_ms,
-            vm_id: input.vm_id.clone(),
-            flavor: input.flavor.clone(),
-            image_disk_id: input.image_disk_id.clone(),
-            snapshot_ids: input.snapshot_ids.clone(),
-            cutovered_snapshot_ids: input.cutovered_snapshot_ids.clone(),
+            attrs,
         }
     }
 }
 
 /// The brief source server of a task shown alone: `SourceServerResponse`.
-#[derive(Debug, Clone, Serialize, Deserialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SourceBriefView {
     pub id: Uuid,
     pub ip: Option<String>,
     pub name: Option<String>,
-    pub os_type: Option<String>,
+    pub os_type: Option<OsType>,
     pub os_version: Option<String>,
     pub oem_system: Option<bool>,
-    pub state: Option<String>,
-    pub migration_cycle: Option<String>,
+    pub state: Option<SourceState>,
+    pub migration_cycle: Option<MigrationCycle>,
 }

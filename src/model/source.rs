@@ -1,179 +1,188 @@
-//! Source-server views: `ShowServerResponse` and `SourceServersResponseBody`.
+//! Source-server views: `ShowServerResponse` (show, with the whole tree and the current task)
+//! and `SourceServersResponseBody` (list).
 
 use serde::Serialize;
 use uuid::Uuid;
 
+use super::enums::{
+    BootLoader, Firmware, MigrationCycle, OsType, Platform, SourceState, StartType, TaskState, TaskType,
+};
 use super::server::ServerRow;
 use super::task::TaskRow;
-use super::tree::{BtrfsView, NetworkView, ServerDiskView, TreeRows, VolumeGroupView};
+use super::tree::views::{BtrfsView, NetworkView, ServerDiskView, VolumeGroupView};
+use super::tree::TreeRows;
+use super::values::{Int32, NonNegative, Speed, Text255};
 
 /// `TaskByServerSource`: the source's task, briefly.
 #[derive(Debug, Serialize)]
-pub struct CurrentTaskView {
+pub struct CurrentTaskView<'a> {
     pub id: Uuid,
-    pub name: String,
+    pub name: &'a str,
     #[serde(rename = "type")]
-    pub task_type: String,
-    pub state: String,
+    pub task_type: TaskType,
+    pub state: TaskState,
     pub start_date: Option<i64>,
     pub speed_limit: i32,
     pub migrate_speed: Option<f64>,
     pub start_target_server: bool,
-    pub vm_template_id: Option<String>,
-    pub region_id: String,
-    pub project_name: String,
-    pub project_id: String,
-    pub log_collect_status: Option<String>,
+    pub vm_template_id: Option<&'a str>,
+    pub region_id: &'a str,
+    pub project_name: &'a str,
+    pub project_id: &'a str,
+    pub log_collect_status: Option<&'a str>,
     pub exist_server: Option<bool>,
     pub use_public_ip: bool,
-    pub subtask_info: Option<String>,
+    pub subtask_info: Option<&'a str>,
 }
 
-impl From<&TaskRow> for CurrentTaskView {
-    fn from(t: &TaskRow) -> CurrentTaskView {
+impl<'a> From<&'a TaskRow> for CurrentTaskView<'a> {
+    fn from(t: &'a TaskRow) -> CurrentTaskView<'a> {
         CurrentTaskView {
             id: t.id,
-            name: t.name.clone(),
-            task_type: t.task_type.clone(),
-            state: t.state.clone(),
+            name: &t.name,
+            task_type: t.task_type,
+            state: t.state,
             start_date: t.start_date,
             speed_limit: t.speed_limit,
             migrate_speed: t.migrate_speed,
             start_target_server: t.start_target_server,
-            vm_template_id: t.vm_template_id.clone(),
-            region_id: t.region_id.clone(),
-            project_name: t.project_name.clone(),
-            project_id: t.project_id.clone(),
-            log_collect_status: t.log_collect_status.clone(),
+            vm_template_id: t.vm_template_id.as_deref(),
+            region_id: &t.region_id,
+            project_name: &t.project_name,
+            project_id: &t.project_id,
+            log_collect_status: t.log_collect_status.as_deref(),
             exist_server: t.exist_server,
             use_public_ip: t.use_public_ip,
-            subtask_info: t.subtask_info.clone(),
+            subtask_info: t.subtask_info.as_deref(),
         }
     }
 }
 
-/// `GET /v3/sources/{id}` (`ShowServerResponse`), with the whole registered tree.
+/// `GET /v3/sources/{id}` (`ShowServerResponse`): the attributes of a source (not those of a
+/// target: `vm_id`, `flavor`, snapshot and image ids), its tree and its task.
 #[derive(Debug, Serialize)]
-pub struct SourceView {
+pub struct SourceView<'a> {
     pub id: Uuid,
-    pub ip: Option<String>,
-    pub ipv6: Option<String>,
-    pub name: Option<String>,
-    pub hostname: Option<String>,
-    pub enterprise_project_id: Option<String>,
+    pub ip: Option<&'a Text255>,
+    pub ipv6: Option<&'a Text255>,
+    pub name: Option<&'a Text255>,
+    pub hostname: Option<&'a Text255>,
+    pub enterprise_project_id: Option<&'a str>,
     pub add_date: i64,
-    pub os_type: Option<String>,
-    pub os_version: Option<String>,
+    pub os_type: Option<OsType>,
+    pub os_version: Option<&'a Text255>,
     pub oem_system: Option<bool>,
-    pub state: Option<String>,
+    pub state: Option<SourceState>,
     pub connected: bool,
-    pub firmware: Option<String>,
-    pub cpu_quantity: Option<i32>,
-    pub memory: Option<i64>,
-    pub current_task: Option<CurrentTaskView>,
-    pub disks: Vec<ServerDiskView>,
-    pub volume_groups: Vec<VolumeGroupView>,
-    pub btrfs_list: Vec<BtrfsView>,
-    pub networks: Vec<NetworkView>,
-    pub migration_cycle: Option<String>,
-    pub agent_version: Option<String>,
-    pub kernel_version: Option<String>,
+    pub firmware: Option<Firmware>,
+    pub cpu_quantity: Option<Int32<0, 65535>>,
+    pub memory: Option<NonNegative>,
+    pub current_task: Option<CurrentTaskView<'a>>,
+    pub disks: Vec<ServerDiskView<'a>>,
+    pub volume_groups: Vec<VolumeGroupView<'a>>,
+    pub btrfs_list: Vec<BtrfsView<'a>>,
+    pub networks: Vec<NetworkView<'a>>,
+    pub migration_cycle: Option<MigrationCycle>,
+    pub agent_version: Option<&'a Text255>,
+    pub kernel_version: Option<&'a Text255>,
     pub has_tc: Option<bool>,
-    pub start_type: Option<String>,
-    pub platform: Option<String>,
-    pub system_dir: Option<String>,
-    pub boot_loader: Option<String>,
+    pub start_type: Option<StartType>,
+    pub platform: Option<Platform>,
+    pub system_dir: Option<&'a Text255>,
+    pub boot_loader: Option<BootLoader>,
     pub has_rsync: Option<bool>,
     pub paravirtualization: Option<bool>,
-    pub raw_devices: Option<String>,
+    pub raw_devices: Option<&'a Text255>,
     pub driver_files: Option<bool>,
     pub system_services: Option<bool>,
     pub account_rights: Option<bool>,
-    pub linux_block_check: Option<String>,
-    pub virtualization_type: Option<String>,
-    pub io_read_wait: Option<f64>,
-    pub domain_id: Option<String>,
+    pub linux_block_check: Option<&'a Text255>,
+    pub virtualization_type: Option<&'a Text255>,
+    pub io_read_wait: Option<Speed>,
+    pub domain_id: Option<&'a Text255>,
 }
 
-impl SourceView {
-    pub fn new(server: ServerRow, tree: &TreeRows, task: Option<&TaskRow>) -> SourceView {
+impl<'a> SourceView<'a> {
+    pub fn new(server: &'a ServerRow, tree: &'a TreeRows, task: Option<&'a TaskRow>) -> SourceView<'a> {
         let of_server = tree.of_server(server.id);
+        let s = &server.attrs;
         SourceView {
             id: server.id,
-            ip: server.ip,
-            ipv6: server.ipv6,
-            name: server.name,
-            hostname: server.hostname,
-            enterprise_project_id: server.enterprise_project_id,
+            ip: s.ip.as_ref(),
+            ipv6: s.ipv6.as_ref(),
+            name: s.name.as_ref(),
+            hostname: s.hostname.as_ref(),
+            enterprise_project_id: server.enterprise_project_id.as_deref(),
             add_date: server.add_date,
-            os_type: server.os_type,
-            os_version: server.os_version,
-            oem_system: server.oem_system,
-            state: server.state,
+            os_type: s.os_type,
+            os_version: s.os_version.as_ref(),
+            oem_system: s.oem_system,
+            state: s.state,
             connected: server.connected,
-            firmware: server.firmware,
-            cpu_quantity: server.cpu_quantity,
-            memory: server.memory,
+            firmware: s.firmware,
+            cpu_quantity: s.cpu_quantity,
+            memory: s.memory,
             current_task: task.map(CurrentTaskView::from),
-            disks: of_server.disks().iter().map(|(disk, volumes)| ServerDiskView::new(disk, volumes)).collect(),
+            disks: of_server.disks().map(|(disk, volumes)| ServerDiskView::new(disk, &volumes)).collect(),
             volume_groups: of_server.volume_groups(),
             btrfs_list: of_server.btrfs_list(),
             networks: of_server.networks(),
-            migration_cycle: server.migration_cycle,
-            agent_version: server.agent_version,
-            kernel_version: server.kernel_version,
-            has_tc: server.has_tc,
-            start_type: server.start_type,
-            platform: server.platform,
-            system_dir: server.system_dir,
-            boot_loader: server.boot_loader,
-            has_rsync: server.has_rsync,
-            paravirtualization: server.paravirtualization,
-            raw_devices: server.raw_devices,
-            driver_files: server.driver_files,
-            system_services: server.system_services,
-            account_rights: server.account_rights,
-            linux_block_check: server.linux_block_check,
-            virtualization_type: server.virtualization_type,
-            io_read_wait: server.io_read_wait,
-            domain_id: server.reported_domain_id,
+            migration_cycle: s.migration_cycle,
+            agent_version: s.agent_version.as_ref(),
+            kernel_version: s.kernel_version.as_ref(),
+            has_tc: s.has_tc,
+            start_type: s.start_type,
+            platform: s.platform,
+            system_dir: s.system_dir.as_ref(),
+            boot_loader: s.boot_loader,
+            has_rsync: s.has_rsync,
+            paravirtualization: s.paravirtualization,
+            raw_devices: s.raw_devices.as_ref(),
+            driver_files: s.driver_files,
+            system_services: s.system_services,
+            account_rights: s.account_rights,
+            linux_block_check: s.linux_block_check.as_ref(),
+            virtualization_type: s.virtualization_type.as_ref(),
+            io_read_wait: s.io_read_wait,
+            domain_id: s.domain_id.as_ref(),
         }
     }
 }
 
 /// An element of `GET /v3/sources` (`SourceServersResponseBody`).
 #[derive(Debug, Serialize)]
-pub struct SourceListItem {
+pub struct SourceListItem<'a> {
     pub id: Uuid,
-    pub ip: Option<String>,
-    pub name: Option<String>,
-    pub enterprise_project_id: Option<String>,
+    pub ip: Option<&'a Text255>,
+    pub name: Option<&'a Text255>,
+    pub enterprise_project_id: Option<&'a str>,
     pub add_date: i64,
-    pub os_type: Option<String>,
-    pub os_version: Option<String>,
+    pub os_type: Option<OsType>,
+    pub os_version: Option<&'a Text255>,
     pub oem_system: Option<bool>,
-    pub state: Option<String>,
+    pub state: Option<SourceState>,
     pub connected: bool,
-    pub cpu_quantity: Option<i32>,
-    pub memory: Option<i64>,
-    pub migration_cycle: Option<String>,
+    pub cpu_quantity: Option<Int32<0, 65535>>,
+    pub memory: Option<NonNegative>,
+    pub migration_cycle: Option<MigrationCycle>,
     pub has_tc: Option<bool>,
-    pub start_type: Option<String>,
+    pub start_type: Option<StartType>,
 }
 
-impl From<ServerRow> for SourceListItem {
-    fn from(s: ServerRow) -> SourceListItem {
+impl<'a> From<&'a ServerRow> for SourceListItem<'a> {
+    fn from(server: &'a ServerRow) -> SourceListItem<'a> {
+        let s = &server.attrs;
         SourceListItem {
-            id: s.id,
-            ip: s.ip,
-            name: s.name,
-            enterprise_project_id: s.enterprise_project_id,
-            add_date: s.add_date,
+            id: server.id,
+            ip: s.ip.as_ref(),
+            name: s.name.as_ref(),
+            enterprise_project_id: server.enterprise_project_id.as_deref(),
+            add_date: server.add_date,
             os_type: s.os_type,
-            os_version: s.os_version,
+            os_version: s.os_version.as_ref(),
             oem_system: s.oem_system,
             state: s.state,
-            connected: s.connected,
+            connected: server.connected,
             cpu_quantity: s.cpu_quantity,
             memory: s.memory,
             migration_cycle: s.migration_cycle,

@@ -1,10 +1,12 @@
 //! Query-string parameters, checked one by one so that errors name the parameter.
 
 use std::collections::HashMap;
+use std::str::FromStr;
 
 use actix_web::HttpRequest;
 
 use crate::error::ApiError;
+use crate::model::values::UnknownValue;
 
 /// The query string's parameters (the last value wins for a repeated name).
 pub struct Query(HashMap<String, String>);
@@ -47,14 +49,9 @@ impl Query {
         }
     }
 
-    /// One of `allowed`.
-    pub fn one_of(&self, name: &str, allowed: &[&str]) -> Result<Option<String>, ApiError> {
-        match self.0.get(name) {
-            Some(v) if !allowed.contains(&v.as_str()) => {
-                Err(ApiError::invalid(format!("{name}: must be one of {}, found {v:?}", allowed.join(", "))))
-            }
-            v => Ok(v.cloned()),
-        }
+    /// A word of the closed vocabulary `T` (`model::enums`).
+    pub fn word<T: FromStr<Err = UnknownValue>>(&self, name: &str) -> Result<Option<T>, ApiError> {
+        self.0.get(name).map(|v| v.parse().map_err(|e| ApiError::invalid(format!("{name}: {e}")))).transpose()
     }
 
     /// `true` or `false`.

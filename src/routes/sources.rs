@@ -10,22 +10,21 @@ use super::query::Query;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::extract::JsonBody;
+use crate::model::enums::SourceState;
 use crate::model::now_ms;
-use crate::model::server::{ServerInput, ServerRow, ServerRules, SOURCE_STATES};
+use crate::model::server::{NewSource, ServerRow};
 use crate::model::source::{SourceListItem, SourceView};
 use crate::store::servers::{self, SourceFilter};
-use crate::validate::JsonPath;
 
 /// `POST /v3/sources`: registers a source server with its whole tree.
 pub async fn register(
     caller: Caller,
     pool: web::Data<PgPool>,
-    JsonBody(body): JsonBody<ServerInput>,
+    JsonBody(NewSource(body)): JsonBody<NewSource>,
 ) -> Result<HttpResponse, ApiError> {
-    body.validate(&JsonPath::root(), ServerRules::Register)?;
-    let server = ServerRow::new(&body, Uuid::new_v4(), caller.domain.as_str(), None, now_ms());
+    let server = ServerRow::source(&body, Uuid::new_v4(), &caller.domain, now_ms());
     let mut tx = pool.begin().await?;
-    servers::insert(&mut tx, &caller.domain, &server, &body).await?;
+    servers::insert(&mut tx, &server, &body.tree()).await?;
     tx.commit().await?;
     Ok(HttpResponse::Ok().json(json!({ "id": server.id })))
 }
@@ -37,14 +36,14 @@ pub async fn show(caller: Caller, pool: web::Data<PgPool>, path: web::Path<Strin
     let (server, task) =
         servers::find_source(&mut conn, &caller.domain, id).await?.ok_or(ApiError::SourceServerNotFound)?;
     let tree = servers::load_trees(&mut conn, &caller.domain, &[id]).await?;
-    Ok(HttpResponse::Ok().json(SourceView::new(server, &tree, task.as_ref())))
+    Ok(HttpResponse::Ok().json(SourceView::new(&server, &tree, task.as_ref())))
 }
 
 /// `GET /v3/sources`'s body.
 #[derive(Serialize)]
-struct SourceList {
+struct SourceList<'a> {
     count: i64,
-    source_servers: Vec<SourceListItem>,
+    source_servers: Vec<SourceListItem<'a>>,
 }
 
 /// `GET /v3/sources`: filters `state`, `name`, `id`, `ip`, `connected`,
@@ -52,7 +51,7 @@ struct SourceList {
 pub async fn list(caller: Caller, pool: web::Data<PgPool>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let query = Query::parse(&req)?;
     let filter = SourceFilter {
-        state: query.one_of("state", SOURCE_STATES)?,
+        state: query.word::<SourceState>("state")?,
         name: query.text("name", 0, 255)?,
         // An id that is not a UUID matches nothing: the nil UUID is never an id.
         id: query.text("id", 1, 36)?.map(|id| Uuid::parse_str(&id).unwrap_or(Uuid::nil())),
@@ -64,6 +63,6 @@ pub async fn list(caller: Caller, pool: web::Data<PgPool>, req: HttpRequest) -> 
     let offset = query.integer("offset", 0, 65535, 0)?;
     let mut conn = pool.acquire().await?;
     let (count, rows) = servers::list_sources(&mut conn, &caller.domain, &filter, limit, offset).await?;
-    let source_servers = rows.into_iter().map(SourceListItem::from).collect();
+    let source_servers = rows.iter().map(SourceListItem::from).collect();
     Ok(HttpResponse::Ok().json(SourceList { count, source_servers }))
 }

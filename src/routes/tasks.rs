@@ -10,18 +10,20 @@ use super::query::Query;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::extract::JsonBody;
-use crate::model::task::{CreateTask, TaskListItem, TaskView, TASK_STATES};
-use crate::model::update::TaskUpdate;
+use crate::model::enums::TaskState;
+use crate::model::new_task::NewTask;
+use crate::model::task::TaskView;
+use crate::model::task_list::{TaskListItem, TaskPage};
+use crate::model::task_patch::TaskPatch;
 use crate::store::tasks::{self, TaskFilter};
 
 /// `POST /v3/tasks`.
 pub async fn create(
     caller: Caller,
     pool: web::Data<PgPool>,
-    JsonBody(body): JsonBody<CreateTask>,
+    JsonBody(body): JsonBody<NewTask>,
 ) -> Result<HttpResponse, ApiError> {
-    let source_id = body.validate()?;
-    let id = tasks::create(&pool, &caller.domain, &body, source_id).await?;
+    let id = tasks::create(&pool, &caller.domain, &body).await?;
     Ok(HttpResponse::Ok().json(json!({ "id": id })))
 }
 
@@ -30,7 +32,7 @@ pub async fn show(caller: Caller, pool: web::Data<PgPool>, path: web::Path<Strin
     let id = task_id(&path)?;
     let mut conn = pool.acquire().await?;
     let record = tasks::find(&mut conn, &caller.domain, id).await?.ok_or(ApiError::TaskNotFound)?;
-    Ok(HttpResponse::Ok().json(TaskView::from(record)))
+    Ok(HttpResponse::Ok().json(TaskView::from(&record)))
 }
 
 /// `GET /v3/tasks`: filters `state`, `name`, `id`, `source_server_id`,
@@ -38,7 +40,7 @@ pub async fn show(caller: Caller, pool: web::Data<PgPool>, path: web::Path<Strin
 pub async fn list(caller: Caller, pool: web::Data<PgPool>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let query = Query::parse(&req)?;
     let filter = TaskFilter {
-        state: query.one_of("state", TASK_STATES)?,
+        state: query.word::<TaskState>("state")?,
         name: query.text("name", 0, 255)?,
         id: query.text("id", 1, 36)?.map(|id| uuid_or_nil(&id)),
         source_server_id: query.text("source_server_id", 1, 36)?.map(|id| uuid_or_nil(&id)),
@@ -48,19 +50,19 @@ pub async fn list(caller: Caller, pool: web::Data<PgPool>, req: HttpRequest) -> 
     let offset = query.integer("offset", 0, 65535, 0)?;
     let mut conn = pool.acquire().await?;
     let count = tasks::count(&mut conn, &caller.domain, &filter).await?;
-    let items = if limit == 0 {
-        Vec::new()
+    let page = if limit == 0 {
+        TaskPage::default()
     } else {
-        tasks::page(&mut conn, &caller.domain, &filter, limit, offset).await?.into_items()
+        tasks::page(&mut conn, &caller.domain, &filter, limit, offset).await?
     };
-    Ok(HttpResponse::Ok().json(TaskList { count, tasks: items }))
+    Ok(HttpResponse::Ok().json(TaskList { count, tasks: page.items() }))
 }
 
 /// `GET /v3/tasks`'s body, serialized straight from the items (no intermediate JSON tree).
 #[derive(Serialize)]
-struct TaskList {
+struct TaskList<'a> {
     count: i64,
-    tasks: Vec<TaskListItem>,
+    tasks: Vec<TaskListItem<'a>>,
 }
 
 /// An id filter that is not a UUID matches no row: the nil UUID is never an id.
@@ -68,17 +70,15 @@ fn uuid_or_nil(id: &str) -> Uuid {
     Uuid::parse_str(id).unwrap_or(Uuid::nil())
 }
 
-/// `PUT /v3/tasks/{task_id}`: a partial update (see `model::update`).
+/// `PUT /v3/tasks/{task_id}`: a partial update (see `model::task_patch`).
 pub async fn update(
     caller: Caller,
     pool: web::Data<PgPool>,
     path: web::Path<String>,
-    JsonBody(body): JsonBody<serde_json::Value>,
+    JsonBody(patch): JsonBody<TaskPatch>,
 ) -> Result<HttpResponse, ApiError> {
     let id = task_id(&path)?;
-    let update = TaskUpdate::parse(body)?;
-    update.validate()?;
-    tasks::update(&pool, &caller.domain, id, &update).await?;
+    tasks::update(&pool, &caller.domain, id, &patch).await?;
     Ok(HttpResponse::Ok().json(json!({ "id": id })))
 }
 

@@ -1,106 +1,39 @@
-//! SQL, one module per aggregate. Every function takes the caller's domain first: every query
-//! is scoped by tenant.
+//! SQL, one module per aggregate (`servers`, `tasks`, `credentials`), and what they share:
+//! the closed list of tables, set-based typed inserts, partial updates, id allocation, and
+//! the store's error type. Every statement that reads or writes tenant data binds the
+//! caller's domain; every finder takes the domain first.
 
 pub mod credentials;
 pub mod servers;
 pub mod tasks;
 
-use sqlx::{PgConnection, Postgres, QueryBuilder};
+use sqlx::postgres::PgArguments;
+use sqlx::{Arguments, Encode, PgConnection, Postgres, QueryBuilder, Type};
 use uuid::Uuid;
 
-use crate::auth::DomainId;
+use crate::model::values::Patch;
+use crate::model::DomainId;
 
-/// Takes `n` ids from the shared object sequence in one round trip.
-pub async fn allocate_ids(conn: &mut PgConnection, n: usize) -> sqlx::Result<Vec<i64>> {
-    if n == 0 {
-        return Ok(Vec::new());
-    }
-    sqlx::query_scalar("SELECT nextval('object_id_seq') FROM generate_series(1, $1)")
-        .bind(n as i64)
-        .fetch_all(conn)
-        .await
+/// What a store operation can fail with. The API layer chooses the HTTP answer.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("the task does not exist in the domain")]
+    TaskNotFound,
+    /// A write named a source server that does not exist in the domain.
+    #[error("the source server does not exist in the domain")]
+    NoSuchSource,
+    #[error("the source server is not connected")]
+    SourceNotConnected,
+    #[error("the source server already has a task")]
+    SourceHasTask,
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
 }
 
-/// Inserts `rows` into `table` in one statement: the rows travel as one JSON array and
-/// `jsonb_populate_recordset` turns it back into rows of the table's own type.
-pub async fn insert_rows<T: serde::Serialize>(conn: &mut PgConnection, table: Table, rows: &[T]) -> sqlx::Result<()> {
-    if rows.is_empty() {
-        return Ok(());
-    }
-    let name = table.name();
-    sqlx::query(&format!("INSERT INTO {name} SELECT * FROM jsonb_populate_recordset(NULL::{name}, $1)"))
-        .bind(sqlx::types::Json(rows))
-        .execute(conn)
-        .await?;
-    Ok(())
-}
+pub type StoreResult<T> = Result<T, StoreError>;
 
-/// Inserts `rows` into `table`, updating in place the rows whose id already exists: one
-/// statement, like [`insert_rows`].
-pub async fn upsert_rows<T: serde::Serialize>(conn: &mut PgConnection, table: Table, rows: &[T]) -> sqlx::Result<()> {
-    let Some(first) = rows.first() else {
-        return Ok(());
-    };
-    // The columns are the fields of our own row type (never user input).
-    let columns = match serde_json::to_value(first) {
-        Ok(serde_json::Value::Object(map)) => map.keys().filter(|k| *k != "id").cloned().collect::<Vec<_>>(),
-        _ => return Err(sqlx::Error::Protocol("a row must serialize to a JSON object".into())),
-    };
-    let sets = columns.iter().map(|c| format!("{c} = EXCLUDED.{c}")).collect::<Vec<_>>().join(", ");
-    let name = table.name();
-    sqlx::query(&format!(
-        "INSERT INTO {name} SELECT * FROM jsonb_populate_recordset(NULL::{name}, $1) ON CONFLICT (id) DO UPDATE SET {sets}"
-    ))
-    .bind(sqlx::types::Json(rows))
-    .execute(conn)
-    .await?;
-    Ok(())
-}
-
-/// A value for one column of a partial update.
-#[derive(Debug, Clone)]
-pub enum Column<'a> {
-    Text(Option<&'a str>),
-    Int(Option<i32>),
-    Long(Option<i64>),
-    Float(Option<f64>),
-    Bool(Option<bool>),
-}
-
-/// `UPDATE {table} SET … WHERE domain_id = … AND {key} = …` for the columns given (none: no
-/// statement). Column names come from our own code, values are bound.
-pub async fn update_columns(
-    conn: &mut PgConnection,
-    table: Table,
-    domain: &DomainId,
-    key: (&str, Uuid),
-    columns: &[(&str, Column<'_>)],
-) -> sqlx::Result<()> {
-    if columns.is_empty() {
-        return Ok(());
-    }
-    let mut sql = QueryBuilder::<Postgres>::new(format!("UPDATE {} SET ", table.name()));
-    for (i, (name, value)) in columns.iter().enumerate() {
-        if i > 0 {
-            sql.push(", ");
-        }
-        sql.push(format!("{name} = "));
-        match value {
-            Column::Text(v) => sql.push_bind(*v),
-            Column::Int(v) => sql.push_bind(*v),
-            Column::Long(v) => sql.push_bind(*v),
-            Column::Float(v) => sql.push_bind(*v),
-            Column::Bool(v) => sql.push_bind(*v),
-        };
-    }
-    sql.push(" WHERE domain_id = ").push_bind(domain.as_str());
-    sql.push(format!(" AND {} = ", key.0)).push_bind(key.1);
-    sql.build().execute(conn).await?;
-    Ok(())
-}
-
-/// The tables rows are inserted into (a closed list: table names are never user input).
-#[derive(Debug, Clone, Copy)]
+/// The tables of tenant data (a closed list: table names are never user input).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Table {
     Servers,
     Disks,
@@ -112,9 +45,6 @@ pub enum Table {
     Networks,
     Tasks,
     Subtasks,
-    SpecialConfigs,
-    TaskCloneServers,
-    TaskNetworkChecks,
 }
 
 impl Table {
@@ -130,10 +60,156 @@ impl Table {
             Table::Networks => "networks",
             Table::Tasks => "tasks",
             Table::Subtasks => "subtasks",
-            Table::SpecialConfigs => "special_configs",
-            Table::TaskCloneServers => "task_clone_servers",
-            Table::TaskNetworkChecks => "task_network_checks",
         }
+    }
+}
+
+/// Takes `n` ids from the shared object sequence in one round trip.
+pub async fn allocate_ids(conn: &mut PgConnection, n: usize) -> sqlx::Result<Vec<i64>> {
+    if n == 0 {
+        return Ok(Vec::new());
+    }
+    sqlx::query_scalar("SELECT nextval('object_id_seq') FROM generate_series(1, $1)")
+        .bind(n as i64)
+        .fetch_all(conn)
+        .await
+}
+
+/// Rows of one table written in one statement, column by column: each column travels as one
+/// typed array and `UNNEST` turns the arrays back into rows. Columns are named by our code
+/// (see [`columns!`]); values are bound.
+pub struct RowSet {
+    table: Table,
+    len: usize,
+    columns: Vec<&'static str>,
+    args: PgArguments,
+    error: Option<sqlx::error::BoxDynError>,
+}
+
+impl RowSet {
+    pub fn new(table: Table, len: usize) -> RowSet {
+        RowSet { table, len, columns: Vec::new(), args: PgArguments::default(), error: None }
+    }
+
+    /// Adds a column: one value per row, in row order.
+    pub fn column<'q, T>(&mut self, name: &'static str, values: Vec<T>) -> &mut RowSet
+    where
+        T: Encode<'q, Postgres> + Type<Postgres> + sqlx::postgres::PgHasArrayType + 'q,
+    {
+        debug_assert_eq!(values.len(), self.len, "column {name} of {}", self.table.name());
+        self.columns.push(name);
+        if let Err(err) = self.args.add(values) {
+            self.error.get_or_insert(err);
+        }
+        self
+    }
+
+    /// `INSERT … SELECT * FROM UNNEST(…)`.
+    pub async fn insert(self, conn: &mut PgConnection) -> sqlx::Result<()> {
+        self.execute(conn, "").await
+    }
+
+    /// Like [`RowSet::insert`], updating in place the rows whose id exists in the same domain.
+    pub async fn upsert(self, conn: &mut PgConnection) -> sqlx::Result<()> {
+        let table = self.table.name();
+        let sets: Vec<String> =
+            self.columns.iter().filter(|c| **c != "id").map(|c| format!("{c} = EXCLUDED.{c}")).collect();
+        let conflict =
+            format!(" ON CONFLICT (id) DO UPDATE SET {} WHERE {table}.domain_id = EXCLUDED.domain_id", sets.join(", "));
+        self.execute(conn, &conflict).await
+    }
+
+    async fn execute(self, conn: &mut PgConnection, suffix: &str) -> sqlx::Result<()> {
+        if self.len == 0 {
+            return Ok(());
+        }
+        if let Some(err) = self.error {
+            return Err(sqlx::Error::Encode(err));
+        }
+        let placeholders: Vec<String> = (1..=self.columns.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "INSERT INTO {} ({}) SELECT * FROM UNNEST({}){suffix}",
+            self.table.name(),
+            self.columns.join(", "),
+            placeholders.join(", ")
+        );
+        sqlx::query_with(&sql, self.args).execute(conn).await?;
+        Ok(())
+    }
+}
+
+/// Adds the columns of an attribute struct to a [`RowSet`], one per field, named after the
+/// field (or as given: `field => "column"`). The field list must be complete: it is checked
+/// against the struct's definition at compile time.
+macro_rules! columns {
+    ($set:expr, $rows:expr, $ty:ident { $($field:ident $(=> $column:literal)?),* $(,)? }) => {{
+        #[allow(unused)]
+        fn every_field_is_listed(value: &$ty) {
+            let $ty { $($field: _),* } = value;
+        }
+        let rows = $rows;
+        $(
+            $set.column(columns!(@name $field $(=> $column)?), rows.iter().map(|r| &r.$field).collect::<Vec<_>>());
+        )*
+    }};
+    (@name $field:ident) => { stringify!($field) };
+    (@name $field:ident => $column:literal) => { $column };
+}
+pub(crate) use columns;
+
+/// `UPDATE {table} SET …` of the fields a partial update changes, for one row of the domain.
+pub struct Assignments<'a> {
+    sql: QueryBuilder<'a, Postgres>,
+    count: usize,
+}
+
+impl<'a> Assignments<'a> {
+    pub fn new(table: Table) -> Assignments<'a> {
+        Assignments { sql: QueryBuilder::new(format!("UPDATE {} SET ", table.name())), count: 0 }
+    }
+
+    fn push<T>(&mut self, column: &'static str, value: Option<&'a T>)
+    where
+        T: Encode<'a, Postgres> + Type<Postgres> + Sync + 'a,
+    {
+        if self.count > 0 {
+            self.sql.push(", ");
+        }
+        self.sql.push(column).push(" = ").push_bind(value);
+        self.count += 1;
+    }
+
+    /// Sets `column` when the field is present: to its value, or NULL.
+    pub fn patch<T>(&mut self, column: &'static str, patch: &'a Patch<T>) -> &mut Assignments<'a>
+    where
+        T: Encode<'a, Postgres> + Type<Postgres> + Sync + 'a,
+    {
+        if let Some(value) = patch.change() {
+            self.push(column, value);
+        }
+        self
+    }
+
+    /// Sets `column` when a field that cannot be cleared is present.
+    pub fn value<T>(&mut self, column: &'static str, value: &'a Option<T>) -> &mut Assignments<'a>
+    where
+        T: Encode<'a, Postgres> + Type<Postgres> + Sync + 'a,
+    {
+        if let Some(value) = value {
+            self.push(column, Some(value));
+        }
+        self
+    }
+
+    /// Runs the update of row `id` of the domain; no statement when nothing changes.
+    pub async fn execute(mut self, conn: &mut PgConnection, domain: &'a DomainId, id: Uuid) -> sqlx::Result<()> {
+        if self.count == 0 {
+            return Ok(());
+        }
+        self.sql.push(" WHERE domain_id = ").push_bind(domain.as_str());
+        self.sql.push(" AND id = ").push_bind(id);
+        self.sql.build().execute(conn).await?;
+        Ok(())
     }
 }
 

@@ -5,37 +5,177 @@ use sqlx::types::Json;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use super::{allocate_ids, escape_like, insert_rows, update_columns, upsert_rows, Column, Table};
-use crate::auth::DomainId;
-use crate::model::server::{ServerInput, ServerRow};
+use super::{allocate_ids, columns, escape_like, Assignments, RowSet, StoreResult, Table};
+use crate::model::enums::SourceState;
+use crate::model::server::{Server, ServerPatch, ServerRow};
 use crate::model::task::TaskRow;
-use crate::model::tree::{
-    BtrfsRow, DiskRow, IdAssigner, LogicalVolumeRow, NetworkRow, PhysicalVolumeRow, SubvolumeRow, TreeInput, TreeRows,
-    VolumeGroupRow,
+use crate::model::tree::attrs::{Btrfs, Disk, LogicalVolume, Network, PhysicalVolume, Subvolume, VolumeGroup};
+use crate::model::tree::rows::{
+    BtrfsRow, DiskRow, LogicalVolumeRow, NetworkRow, PhysicalVolumeRow, SubvolumeRow, VolumeGroupRow,
 };
+use crate::model::tree::{IdAssigner, TreeInput, TreeRows};
+use crate::model::DomainId;
 
 /// Inserts a server and its whole tree: one id allocation and one statement per table.
-pub async fn insert(
-    conn: &mut PgConnection,
-    domain: &DomainId,
-    server: &ServerRow,
-    input: &ServerInput,
-) -> sqlx::Result<()> {
-    insert_rows(conn, Table::Servers, std::slice::from_ref(server)).await?;
-    let tree = input.tree();
-    let ids = allocate_ids(conn, TreeRows::id_count(&tree)).await?;
-    let rows = TreeRows::build(&tree, domain.as_str(), server.id, &mut IdAssigner::fresh(ids));
-    insert_tree(conn, &rows).await
+pub async fn insert(conn: &mut PgConnection, server: &ServerRow, tree: &TreeInput<'_>) -> sqlx::Result<()> {
+    insert_server(conn, server).await?;
+    let ids = allocate_ids(conn, tree.node_count()).await?;
+    let rows = TreeRows::build(tree, &server.domain_id, server.id, &mut IdAssigner::fresh(ids));
+    write_tree(conn, &rows, Write::Insert).await
 }
 
-pub async fn insert_tree(conn: &mut PgConnection, rows: &TreeRows) -> sqlx::Result<()> {
-    insert_rows(conn, Table::Disks, &rows.disks).await?;
-    insert_rows(conn, Table::PhysicalVolumes, &rows.physical_volumes).await?;
-    insert_rows(conn, Table::VolumeGroups, &rows.volume_groups).await?;
-    insert_rows(conn, Table::LogicalVolumes, &rows.logical_volumes).await?;
-    insert_rows(conn, Table::BtrfsFilesystems, &rows.btrfs).await?;
-    insert_rows(conn, Table::BtrfsSubvolumes, &rows.subvolumes).await?;
-    insert_rows(conn, Table::Networks, &rows.networks).await
+async fn insert_server(conn: &mut PgConnection, server: &ServerRow) -> sqlx::Result<()> {
+    let rows = [server];
+    let mut set = RowSet::new(Table::Servers, 1);
+    set.column("id", vec![server.id])
+        .column("domain_id", vec![&server.domain_id])
+        .column("role", vec![server.role])
+        .column("task_id", vec![server.task_id])
+        .column("enterprise_project_id", vec![&server.enterprise_project_id])
+        .column("connected", vec![server.connected])
+        .column("add_date", vec![server.add_date]);
+    let attrs: Vec<&Server> = rows.iter().map(|r| &r.attrs).collect();
+    columns!(set, attrs, Server {
+        ip, ipv6, name, hostname, os_type, os_version, virtualization_type, linux_block_check, firmware,
+        cpu_quantity, memory, domain_id => "reported_domain_id", has_rsync, paravirtualization, raw_devices,
+        driver_files, system_services, account_rights, boot_loader, system_dir, agent_version, kernel_version,
+        migration_cycle, state, oem_system, start_type, io_read_wait, has_tc, platform, vm_id, flavor,
+        image_disk_id, snapshot_ids, cutovered_snapshot_ids,
+    });
+    set.insert(conn).await
+}
+
+#[derive(Clone, Copy)]
+enum Write {
+    Insert,
+    Upsert,
+}
+
+/// The rows of one table: the keys of each row (`id`, `domain_id`, the parent column,
+/// `position`), then the columns of its attributes.
+macro_rules! tree_rows {
+    ($table:expr, $rows:expr, $parent:ident, $attrs:ident { $($field:ident),* $(,)? }) => {{
+        let rows = $rows;
+        let mut set = RowSet::new($table, rows.len());
+        set.column("id", rows.iter().map(|r| r.id).collect::<Vec<_>>())
+            .column("domain_id", rows.iter().map(|r| &r.domain_id).collect::<Vec<_>>())
+            .column(stringify!($parent), rows.iter().map(|r| r.$parent).collect::<Vec<_>>())
+            .column("position", rows.iter().map(|r| r.position).collect::<Vec<_>>());
+        let attrs: Vec<&$attrs> = rows.iter().map(|r| &r.attrs).collect();
+        columns!(set, attrs, $attrs { $($field),* });
+        set
+    }};
+}
+
+async fn write(conn: &mut PgConnection, set: RowSet, how: Write) -> sqlx::Result<()> {
+    match how {
+        Write::Insert => set.insert(conn).await,
+        Write::Upsert => set.upsert(conn).await,
+    }
+}
+
+/// Writes every table of `rows`, parents before children.
+async fn write_tree(conn: &mut PgConnection, rows: &TreeRows, how: Write) -> sqlx::Result<()> {
+    let disks: &[DiskRow] = &rows.disks;
+    let disks = tree_rows!(
+        Table::Disks,
+        disks,
+        server_id,
+        Disk {
+            name,
+            disk_id,
+            device_use,
+            partition_style,
+            size,
+            used_size,
+            os_disk,
+            relation_name,
+            inode_size,
+            disk_index,
+        }
+    );
+    write(conn, disks, how).await?;
+    let volumes: &[PhysicalVolumeRow] = &rows.physical_volumes;
+    let volumes = tree_rows!(
+        Table::PhysicalVolumes,
+        volumes,
+        disk_row_id,
+        PhysicalVolume {
+            device_use,
+            file_system,
+            index,
+            mount_point,
+            name,
+            size,
+            used_size,
+            free_size,
+            inode_size,
+            inode_nums,
+            uuid,
+            size_per_cluster,
+            relation_name,
+        }
+    );
+    write(conn, volumes, how).await?;
+    let groups: &[VolumeGroupRow] = &rows.volume_groups;
+    let groups = tree_rows!(Table::VolumeGroups, groups, server_id, VolumeGroup { name, components, size, free_size });
+    write(conn, groups, how).await?;
+    let logical: &[LogicalVolumeRow] = &rows.logical_volumes;
+    let logical = tree_rows!(
+        Table::LogicalVolumes,
+        logical,
+        volume_group_id,
+        LogicalVolume {
+            block_count,
+            block_size,
+            file_system,
+            inode_size,
+            inode_nums,
+            device_use,
+            mount_point,
+            name,
+            size,
+            used_size,
+            free_size,
+        }
+    );
+    write(conn, logical, how).await?;
+    let btrfs: &[BtrfsRow] = &rows.btrfs;
+    let btrfs = tree_rows!(
+        Table::BtrfsFilesystems,
+        btrfs,
+        server_id,
+        Btrfs {
+            name,
+            label,
+            uuid,
+            device,
+            size,
+            nodesize,
+            sectorsize,
+            data_profile,
+            system_profile,
+            metadata_profile,
+            global_reserve1,
+            g_vol_used_size,
+            default_subvolid,
+            default_subvol_name,
+            default_subvol_mountpath,
+        }
+    );
+    write(conn, btrfs, how).await?;
+    let subvolumes: &[SubvolumeRow] = &rows.subvolumes;
+    let subvolumes = tree_rows!(
+        Table::BtrfsSubvolumes,
+        subvolumes,
+        filesystem_id,
+        Subvolume { uuid, is_snapshot, subvol_id, parent_id, subvol_name, subvol_mount_path }
+    );
+    write(conn, subvolumes, how).await?;
+    let networks: &[NetworkRow] = &rows.networks;
+    let networks =
+        tree_rows!(Table::Networks, networks, server_id, Network { name, ip, ipv6, netmask, gateway, mtu, mac });
+    write(conn, networks, how).await
 }
 
 /// The trees of `server_ids` in one statement, whatever their number and size: each table's
@@ -72,7 +212,7 @@ pub async fn load_trees(conn: &mut PgConnection, domain: &DomainId, server_ids: 
            (SELECT coalesce(json_agg(n ORDER BY n.server_id, n.position), '[]'::json) FROM networks n
              WHERE n.domain_id = $1 AND n.server_id = ANY($2))",
     )
-    .bind(domain.as_str())
+    .bind(domain)
     .bind(server_ids)
     .fetch_one(conn)
     .await?;
@@ -92,10 +232,10 @@ pub async fn find_source(
     conn: &mut PgConnection,
     domain: &DomainId,
     id: Uuid,
-) -> sqlx::Result<Option<(ServerRow, Option<TaskRow>)>> {
+) -> StoreResult<Option<(ServerRow, Option<TaskRow>)>> {
     let Some(server) =
         sqlx::query_as::<_, ServerRow>("SELECT * FROM servers WHERE domain_id = $1 AND id = $2 AND role = 'source'")
-            .bind(domain.as_str())
+            .bind(domain)
             .bind(id)
             .fetch_optional(&mut *conn)
             .await?
@@ -103,7 +243,7 @@ pub async fn find_source(
         return Ok(None);
     };
     let task = sqlx::query_as("SELECT * FROM tasks WHERE domain_id = $1 AND source_server_id = $2")
-        .bind(domain.as_str())
+        .bind(domain)
         .bind(id)
         .fetch_optional(&mut *conn)
         .await?;
@@ -113,7 +253,7 @@ pub async fn find_source(
 /// Filters of `GET /v3/sources`; `None` matches everything.
 #[derive(Debug, Default)]
 pub struct SourceFilter {
-    pub state: Option<String>,
+    pub state: Option<SourceState>,
     pub name: Option<String>,
     pub id: Option<Uuid>,
     pub ip: Option<String>,
@@ -128,7 +268,7 @@ pub async fn list_sources(
     filter: &SourceFilter,
     limit: i64,
     offset: i64,
-) -> sqlx::Result<(i64, Vec<ServerRow>)> {
+) -> StoreResult<(i64, Vec<ServerRow>)> {
     const WHERE: &str = "domain_id = $1 AND role = 'source'
         AND ($2::text IS NULL OR state = $2)
         AND ($3::text IS NULL OR name ILIKE '%' || $3 || '%' ESCAPE '\\')
@@ -138,8 +278,8 @@ pub async fn list_sources(
         AND ($7::text IS NULL OR enterprise_project_id = $7)";
     let name = filter.name.as_deref().map(escape_like);
     let count: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM servers WHERE {WHERE}"))
-        .bind(domain.as_str())
-        .bind(&filter.state)
+        .bind(domain)
+        .bind(filter.state)
         .bind(&name)
         .bind(filter.id)
         .bind(&filter.ip)
@@ -150,8 +290,8 @@ pub async fn list_sources(
     let rows = sqlx::query_as(&format!(
         "SELECT * FROM servers WHERE {WHERE} ORDER BY add_date DESC, id DESC LIMIT $8 OFFSET $9"
     ))
-    .bind(domain.as_str())
-    .bind(&filter.state)
+    .bind(domain)
+    .bind(filter.state)
     .bind(&name)
     .bind(filter.id)
     .bind(&filter.ip)
@@ -174,82 +314,120 @@ pub async fn replace_tree(
     server_id: Uuid,
     tree: &TreeInput<'_>,
 ) -> sqlx::Result<()> {
+    if tree.disks.is_none() && tree.volume_groups.is_none() && tree.btrfs_list.is_none() && tree.networks.is_none() {
+        return Ok(());
+    }
     let existing: Vec<(i64, String)> = sqlx::query_as(
-        "SELECT id, server_id::text FROM disks WHERE server_id = $1
-         UNION ALL SELECT pv.id, pv.disk_row_id::text FROM physical_volumes pv JOIN disks d ON d.id = pv.disk_row_id WHERE d.server_id = $1
-         UNION ALL SELECT id, server_id::text FROM volume_groups WHERE server_id = $1
-         UNION ALL SELECT lv.id, lv.volume_group_id::text FROM logical_volumes lv JOIN volume_groups g ON g.id = lv.volume_group_id WHERE g.server_id = $1
-         UNION ALL SELECT id, server_id::text FROM btrfs_filesystems WHERE server_id = $1
-         UNION ALL SELECT id, server_id::text FROM networks WHERE server_id = $1",
+        "SELECT id, server_id::text FROM disks WHERE domain_id = $1 AND server_id = $2
+         UNION ALL SELECT pv.id, pv.disk_row_id::text FROM physical_volumes pv JOIN disks d ON d.id = pv.disk_row_id
+                    WHERE d.domain_id = $1 AND d.server_id = $2
+         UNION ALL SELECT id, server_id::text FROM volume_groups WHERE domain_id = $1 AND server_id = $2
+         UNION ALL SELECT lv.id, lv.volume_group_id::text FROM logical_volumes lv
+                    JOIN volume_groups g ON g.id = lv.volume_group_id WHERE g.domain_id = $1 AND g.server_id = $2
+         UNION ALL SELECT id, server_id::text FROM btrfs_filesystems WHERE domain_id = $1 AND server_id = $2
+         UNION ALL SELECT id, server_id::text FROM networks WHERE domain_id = $1 AND server_id = $2",
     )
+    .bind(domain)
     .bind(server_id)
     .fetch_all(&mut *conn)
     .await?;
-    let fresh = allocate_ids(conn, TreeRows::id_count(tree)).await?;
+    let fresh = allocate_ids(conn, tree.node_count()).await?;
     let mut ids = IdAssigner::keeping(fresh, existing.into_iter().collect());
-    let rows = TreeRows::build(tree, domain.as_str(), server_id, &mut ids);
+    let rows = TreeRows::build(tree, domain, server_id, &mut ids);
 
     // Delete what the new collections no longer hold (cascading to their children).
-    if tree.disks.is_some() {
-        delete_missing(conn, "disks", "server_id = $1", server_id, rows.disks.iter().map(|r| r.id)).await?;
-        let replaced: Vec<i64> =
-            tree_parents(tree.disks, |d| d.physical_volumes.is_some(), rows.disks.iter().map(|r| r.id));
+    if let Some(disks) = tree.disks {
+        delete_missing(conn, domain, Child::Disks, server_id, rows.disks.iter().map(|r| r.id)).await?;
+        let replaced = sent_parents(disks, |d| d.members.physical_volumes.is_some(), rows.disks.iter().map(|r| r.id));
         delete_missing_below(
             conn,
-            "physical_volumes",
-            "disk_row_id",
+            domain,
+            Nested::PhysicalVolumes,
             &replaced,
             rows.physical_volumes.iter().map(|r| r.id),
         )
         .await?;
     }
-    if tree.volume_groups.is_some() {
-        delete_missing(conn, "volume_groups", "server_id = $1", server_id, rows.volume_groups.iter().map(|r| r.id))
-            .await?;
+    if let Some(groups) = tree.volume_groups {
+        delete_missing(conn, domain, Child::VolumeGroups, server_id, rows.volume_groups.iter().map(|r| r.id)).await?;
         let replaced =
-            tree_parents(tree.volume_groups, |g| g.logical_volumes.is_some(), rows.volume_groups.iter().map(|r| r.id));
+            sent_parents(groups, |g| g.members.logical_volumes.is_some(), rows.volume_groups.iter().map(|r| r.id));
         delete_missing_below(
             conn,
-            "logical_volumes",
-            "volume_group_id",
+            domain,
+            Nested::LogicalVolumes,
             &replaced,
             rows.logical_volumes.iter().map(|r| r.id),
         )
         .await?;
     }
-    if tree.btrfs_list.is_some() {
-        delete_missing(conn, "btrfs_filesystems", "server_id = $1", server_id, rows.btrfs.iter().map(|r| r.id)).await?;
-        let replaced = tree_parents(tree.btrfs_list, |f| f.subvolumn.is_some(), rows.btrfs.iter().map(|r| r.id));
+    if let Some(list) = tree.btrfs_list {
+        delete_missing(conn, domain, Child::BtrfsFilesystems, server_id, rows.btrfs.iter().map(|r| r.id)).await?;
+        let replaced = sent_parents(list, |f| f.members.subvolumn.is_some(), rows.btrfs.iter().map(|r| r.id));
         // Subvolumes have no id of their own in the API: a sent list replaces them all.
-        delete_missing_below(conn, "btrfs_subvolumes", "filesystem_id", &replaced, std::iter::empty()).await?;
+        delete_missing_below(conn, domain, Nested::Subvolumes, &replaced, std::iter::empty()).await?;
     }
     if tree.networks.is_some() {
-        delete_missing(conn, "networks", "server_id = $1", server_id, rows.networks.iter().map(|r| r.id)).await?;
+        delete_missing(conn, domain, Child::Networks, server_id, rows.networks.iter().map(|r| r.id)).await?;
     }
-    upsert_rows(conn, Table::Disks, &rows.disks).await?;
-    upsert_rows(conn, Table::PhysicalVolumes, &rows.physical_volumes).await?;
-    upsert_rows(conn, Table::VolumeGroups, &rows.volume_groups).await?;
-    upsert_rows(conn, Table::LogicalVolumes, &rows.logical_volumes).await?;
-    upsert_rows(conn, Table::BtrfsFilesystems, &rows.btrfs).await?;
-    upsert_rows(conn, Table::BtrfsSubvolumes, &rows.subvolumes).await?;
-    upsert_rows(conn, Table::Networks, &rows.networks).await
+    write_tree(conn, &rows, Write::Upsert).await
 }
 
 /// The ids of the parents whose nested collection was sent.
-fn tree_parents<T>(inputs: Option<&Vec<T>>, sent: impl Fn(&T) -> bool, ids: impl Iterator<Item = i64>) -> Vec<i64> {
-    inputs.into_iter().flatten().zip(ids).filter(|(input, _)| sent(input)).map(|(_, id)| id).collect()
+fn sent_parents<T>(inputs: &[T], sent: impl Fn(&T) -> bool, ids: impl Iterator<Item = i64>) -> Vec<i64> {
+    inputs.iter().zip(ids).filter(|(input, _)| sent(input)).map(|(_, id)| id).collect()
 }
 
-/// Deletes the rows of `table` under `parent` whose ids are not in `kept`.
-pub async fn delete_missing(
+/// The collections directly below a server.
+#[derive(Clone, Copy)]
+enum Child {
+    Disks,
+    VolumeGroups,
+    BtrfsFilesystems,
+    Networks,
+}
+
+impl Child {
+    fn table(self) -> Table {
+        match self {
+            Child::Disks => Table::Disks,
+            Child::VolumeGroups => Table::VolumeGroups,
+            Child::BtrfsFilesystems => Table::BtrfsFilesystems,
+            Child::Networks => Table::Networks,
+        }
+    }
+}
+
+/// The collections below a server's children, with their parent column.
+#[derive(Clone, Copy)]
+enum Nested {
+    PhysicalVolumes,
+    LogicalVolumes,
+    Subvolumes,
+}
+
+impl Nested {
+    fn table_and_parent(self) -> (Table, &'static str) {
+        match self {
+            Nested::PhysicalVolumes => (Table::PhysicalVolumes, "disk_row_id"),
+            Nested::LogicalVolumes => (Table::LogicalVolumes, "volume_group_id"),
+            Nested::Subvolumes => (Table::BtrfsSubvolumes, "filesystem_id"),
+        }
+    }
+}
+
+/// Deletes the domain's rows of `child` under server `parent` whose ids are not in `kept`.
+async fn delete_missing(
     conn: &mut PgConnection,
-    table: &str,
-    parent_condition: &str,
+    domain: &DomainId,
+    child: Child,
     parent: Uuid,
     kept: impl Iterator<Item = i64>,
 ) -> sqlx::Result<()> {
     let kept: Vec<i64> = kept.collect();
-    sqlx::query(&format!("DELETE FROM {table} WHERE {parent_condition} AND id <> ALL($2)"))
+    let table = child.table().name();
+    sqlx::query(&format!("DELETE FROM {table} WHERE domain_id = $1 AND server_id = $2 AND id <> ALL($3)"))
+        .bind(domain)
         .bind(parent)
         .bind(&kept)
         .execute(conn)
@@ -257,12 +435,11 @@ pub async fn delete_missing(
     Ok(())
 }
 
-/// Deletes the rows of `table` whose `parent_column` is one of `parents` and whose ids are not
-/// in `kept`.
+/// Deletes the domain's rows of `nested` below one of `parents` whose ids are not in `kept`.
 async fn delete_missing_below(
     conn: &mut PgConnection,
-    table: &str,
-    parent_column: &str,
+    domain: &DomainId,
+    nested: Nested,
     parents: &[i64],
     kept: impl Iterator<Item = i64>,
 ) -> sqlx::Result<()> {
@@ -270,7 +447,9 @@ async fn delete_missing_below(
         return Ok(());
     }
     let kept: Vec<i64> = kept.collect();
-    sqlx::query(&format!("DELETE FROM {table} WHERE {parent_column} = ANY($1) AND id <> ALL($2)"))
+    let (table, parent) = nested.table_and_parent();
+    sqlx::query(&format!("DELETE FROM {} WHERE domain_id = $1 AND {parent} = ANY($2) AND id <> ALL($3)", table.name()))
+        .bind(domain)
         .bind(parents)
         .bind(&kept)
         .execute(conn)
@@ -278,70 +457,48 @@ async fn delete_missing_below(
     Ok(())
 }
 
-/// The columns of `servers` that a partial update sets: those whose key is in `keys`.
-pub fn server_columns<'a>(
-    keys: &serde_json::Map<String, serde_json::Value>,
-    s: &'a ServerInput,
-) -> Vec<(&'static str, Column<'a>)> {
-    let all: Vec<(&'static str, &'static str, Column<'a>)> = vec![
-        ("ip", "ip", Column::Text(s.ip.as_deref())),
-        ("ipv6", "ipv6", Column::Text(s.ipv6.as_deref())),
-        ("name", "name", Column::Text(s.name.as_deref())),
-        ("hostname", "hostname", Column::Text(s.hostname.as_deref())),
-        ("os_type", "os_type", Column::Text(s.os_type.as_deref())),
-        ("os_version", "os_version", Column::Text(s.os_version.as_deref())),
-        ("virtualization_type", "virtualization_type", Column::Text(s.virtualization_type.as_deref())),
-        ("linux_block_check", "linux_block_check", Column::Text(s.linux_block_check.as_deref())),
-        ("firmware", "firmware", Column::Text(s.firmware.as_deref())),
-        ("cpu_quantity", "cpu_quantity", Column::Int(s.cpu_quantity)),
-        ("memory", "memory", Column::Long(s.memory)),
-        ("domain_id", "reported_domain_id", Column::Text(s.domain_id.as_deref())),
-        ("has_rsync", "has_rsync", Column::Bool(s.has_rsync)),
-        ("paravirtualization", "paravirtualization", Column::Bool(s.paravirtualization)),
-        ("raw_devices", "raw_devices", Column::Text(s.raw_devices.as_deref())),
-        ("driver_files", "driver_files", Column::Bool(s.driver_files)),
-        ("system_services", "system_services", Column::Bool(s.system_services)),
-        ("account_rights", "account_rights", Column::Bool(s.account_rights)),
-        ("boot_loader", "boot_loader", Column::Text(s.boot_loader.as_deref())),
-        ("system_dir", "system_dir", Column::Text(s.system_dir.as_deref())),
-        ("agent_version", "agent_version", Column::Text(s.agent_version.as_deref())),
-        ("kernel_version", "kernel_version", Column::Text(s.kernel_version.as_deref())),
-        ("migration_cycle", "migration_cycle", Column::Text(s.migration_cycle.as_deref())),
-        ("state", "state", Column::Text(s.state.as_deref())),
-        ("oem_system", "oem_system", Column::Bool(s.oem_system)),
-        ("start_type", "start_type", Column::Text(s.start_type.as_deref())),
-        ("io_read_wait", "io_read_wait", Column::Float(s.io_read_wait)),
-        ("has_tc", "has_tc", Column::Bool(s.has_tc)),
-        ("platform", "platform", Column::Text(s.platform.as_deref())),
-        ("vm_id", "vm_id", Column::Text(s.vm_id.as_deref())),
-        ("flavor", "flavor", Column::Text(s.flavor.as_deref())),
-        ("image_disk_id", "image_disk_id", Column::Text(s.image_disk_id.as_deref())),
-        ("snapshot_ids", "snapshot_ids", Column::Text(s.snapshot_ids.as_deref())),
-        ("cutovered_snapshot_ids", "cutovered_snapshot_ids", Column::Text(s.cutovered_snapshot_ids.as_deref())),
-    ];
-    all.into_iter().filter(|(key, _, _)| keys.contains_key(*key)).map(|(_, column, value)| (column, value)).collect()
-}
-
-/// Applies a partial update of a server: the fields present in `keys`, and the collections
-/// present (a `null` collection is emptied).
+/// Applies a partial update of a server: the attributes present, and the collections present.
 pub async fn update(
     conn: &mut PgConnection,
     domain: &DomainId,
     server_id: Uuid,
-    keys: &serde_json::Map<String, serde_json::Value>,
-    input: &ServerInput,
+    patch: &ServerPatch,
 ) -> sqlx::Result<()> {
-    update_columns(conn, Table::Servers, domain, ("id", server_id), &server_columns(keys, input)).await?;
-    let empty_disks = Vec::new();
-    let empty_groups = Vec::new();
-    let empty_btrfs = Vec::new();
-    let empty_networks = Vec::new();
-    let sent = |key: &str| keys.contains_key(key);
-    let tree = TreeInput {
-        disks: sent("disks").then(|| input.disks.as_ref().unwrap_or(&empty_disks)),
-        volume_groups: sent("volume_groups").then(|| input.volume_groups.as_ref().unwrap_or(&empty_groups)),
-        btrfs_list: sent("btrfs_list").then(|| input.btrfs_list.as_ref().unwrap_or(&empty_btrfs)),
-        networks: sent("networks").then(|| input.networks.as_ref().unwrap_or(&empty_networks)),
-    };
-    replace_tree(conn, domain, server_id, &tree).await
+    let mut set = Assignments::new(Table::Servers);
+    set.patch("ip", &patch.ip)
+        .patch("ipv6", &patch.ipv6)
+        .patch("name", &patch.name)
+        .patch("hostname", &patch.hostname)
+        .patch("os_type", &patch.os_type)
+        .patch("os_version", &patch.os_version)
+        .patch("virtualization_type", &patch.virtualization_type)
+        .patch("linux_block_check", &patch.linux_block_check)
+        .patch("firmware", &patch.firmware)
+        .patch("cpu_quantity", &patch.cpu_quantity)
+        .patch("memory", &patch.memory)
+        .patch("reported_domain_id", &patch.domain_id)
+        .patch("has_rsync", &patch.has_rsync)
+        .patch("paravirtualization", &patch.paravirtualization)
+        .patch("raw_devices", &patch.raw_devices)
+        .patch("driver_files", &patch.driver_files)
+        .patch("system_services", &patch.system_services)
+        .patch("account_rights", &patch.account_rights)
+        .patch("boot_loader", &patch.boot_loader)
+        .patch("system_dir", &patch.system_dir)
+        .patch("agent_version", &patch.agent_version)
+        .patch("kernel_version", &patch.kernel_version)
+        .patch("migration_cycle", &patch.migration_cycle)
+        .patch("state", &patch.state)
+        .patch("oem_system", &patch.oem_system)
+        .patch("start_type", &patch.start_type)
+        .patch("io_read_wait", &patch.io_read_wait)
+        .patch("has_tc", &patch.has_tc)
+        .patch("platform", &patch.platform)
+        .patch("vm_id", &patch.vm_id)
+        .patch("flavor", &patch.flavor)
+        .patch("image_disk_id", &patch.image_disk_id)
+        .patch("snapshot_ids", &patch.snapshot_ids)
+        .patch("cutovered_snapshot_ids", &patch.cutovered_snapshot_ids);
+    set.execute(conn, domain, server_id).await?;
+    replace_tree(conn, domain, server_id, &patch.tree()).await
 }

@@ -5,73 +5,90 @@ use sqlx::types::Json;
 use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder};
 use uuid::Uuid;
 
-use super::{allocate_ids, escape_like, insert_rows, servers, update_columns, upsert_rows, Column, Table};
-use crate::auth::DomainId;
-use crate::error::ApiError;
+use super::{allocate_ids, columns, escape_like, servers, Assignments, RowSet, StoreError, StoreResult, Table};
+use crate::model::enums::TaskState;
+use crate::model::new_task::{NewTask, SourceServerId};
 use crate::model::now_ms;
 use crate::model::server::{ServerRow, SourceBriefView};
-use crate::model::task::{CloneServerView, CreateTask, NetworkCheckView, SubtaskRow, TaskPage, TaskRecord, TaskRow};
-use crate::model::tree::IdAssigner;
-use crate::model::tree::TreeRows;
-use crate::model::update::{Presence, SubtaskInput, TaskUpdate};
+use crate::model::task::{CloneServer, NetworkCheck, Subtask, SubtaskRow, TaskRecord, TaskRow, TaskTargetRow};
+use crate::model::task_list::TaskPage;
+use crate::model::task_patch::{SubtaskInput, TaskPatch};
+use crate::model::tree::{IdAssigner, TreeRows};
+use crate::model::DomainId;
 
-/// Creates a task and its whole tree in one transaction. `source_id` comes from the validated
-/// body. Nothing is left behind when any statement fails.
-pub async fn create(pool: &PgPool, domain: &DomainId, body: &CreateTask, source_id: Uuid) -> Result<Uuid, ApiError> {
+/// Creates a task and its whole tree in one transaction. Nothing is left behind when any
+/// statement fails.
+pub async fn create(pool: &PgPool, domain: &DomainId, body: &NewTask) -> StoreResult<Uuid> {
+    let SourceServerId::Id(source_id) = body.source_server.id else {
+        return Err(StoreError::NoSuchSource);
+    };
     let mut tx = pool.begin().await?;
     // Lock the source row: a concurrent create for the same source waits here, then meets
     // the unique index on tasks.source_server_id.
     let connected: Option<bool> = sqlx::query_scalar(
         "SELECT connected FROM servers WHERE domain_id = $1 AND id = $2 AND role = 'source' FOR UPDATE",
     )
-    .bind(domain.as_str())
+    .bind(domain)
     .bind(source_id)
     .fetch_optional(&mut *tx)
     .await?;
     match connected {
-        None => return Err(ApiError::SourceServerMissing),
-        Some(false) => return Err(ApiError::SourceServerNotConnected),
+        None => return Err(StoreError::NoSuchSource),
+        Some(false) => return Err(StoreError::SourceNotConnected),
         Some(true) => {}
     }
     let now = now_ms();
-    let task = TaskRow::new(body, Uuid::new_v4(), domain.as_str(), source_id, now);
-    insert_rows(&mut tx, Table::Tasks, std::slice::from_ref(&task)).await.map_err(|err| match &err {
-        sqlx::Error::Database(db) if db.constraint() == Some("tasks_source_server_id_key") => {
-            ApiError::SourceServerHasTask
-        }
+    let task = TaskRow::new(body, Uuid::new_v4(), domain, source_id, now);
+    insert_task(&mut tx, &task).await.map_err(|err| match &err {
+        sqlx::Error::Database(db) if db.constraint() == Some("tasks_source_server_id_key") => StoreError::SourceHasTask,
         _ => err.into(),
     })?;
-    let target_input = body.target_server.as_ref().expect("validated: target_server is mandatory");
-    let target = ServerRow::new(target_input, Uuid::new_v4(), domain.as_str(), Some(task.id), now);
-    servers::insert(&mut tx, domain, &target, target_input).await?;
+    let target = ServerRow::target(&body.target_server, Uuid::new_v4(), domain, task.id, now);
+    servers::insert(&mut tx, &target, &body.target_server.tree()).await?;
     tx.commit().await?;
     Ok(task.id)
 }
 
+async fn insert_task(conn: &mut PgConnection, task: &TaskRow) -> sqlx::Result<()> {
+    let mut set = RowSet::new(Table::Tasks, 1);
+    columns!(set, [task], TaskRow {
+        id, domain_id, source_server_id, name, task_type => "type", os_type, state, priority, speed_limit,
+        start_target_server, auto_start, migration_ip, region_name, region_id, project_name, project_id,
+        enterprise_project_id, vm_template_id, clonevm_template_id, use_public_ip, use_ipv6, syncing, exist_server,
+        start_network_check, over_speed_threshold, is_need_consistency_check, need_migration_test, target_disk_ids,
+        connected, estimate_complete_time, create_date, start_date, finish_date, migrate_speed, compress_rate,
+        error_json, total_time, float_ip, remain_seconds, target_snapshot_id, log_collect_status, total_cpu_usage,
+        agent_cpu_usage, total_mem_usage, agent_mem_usage, total_disk_io, agent_disk_io, subtask_info,
+    });
+    set.insert(conn).await
+}
+
 /// A task with its whole tree in two statements, whatever the tree's size: the task with its
 /// 1:1 parts and subtasks (as JSON of their rows), then its target server's tree.
-pub async fn find(conn: &mut PgConnection, domain: &DomainId, id: Uuid) -> Result<Option<TaskRecord>, ApiError> {
+pub async fn find(conn: &mut PgConnection, domain: &DomainId, id: Uuid) -> StoreResult<Option<TaskRecord>> {
     type Part<T> = Option<Json<T>>;
     #[allow(clippy::type_complexity)]
     let row: Option<(
         Json<TaskRow>,
         Part<SourceBriefView>,
-        Part<ServerRow>,
-        Part<CloneServerView>,
-        Part<NetworkCheckView>,
+        Part<TaskTargetRow>,
+        Part<CloneServer>,
+        Part<NetworkCheck>,
         Json<Vec<SubtaskRow>>,
     )> = sqlx::query_as(
         "SELECT row_to_json(t),
                 (SELECT row_to_json(s) FROM (SELECT id, ip, name, os_type, os_version, oem_system, state, migration_cycle
                                           FROM servers WHERE domain_id = t.domain_id AND id = t.source_server_id) s),
-                (SELECT row_to_json(ts) FROM servers ts WHERE ts.domain_id = t.domain_id AND ts.task_id = t.id),
+                (SELECT row_to_json(ts) FROM (SELECT id, vm_id, name, ip, os_type, os_version, system_dir,
+                                                     image_disk_id, cutovered_snapshot_ids
+                                          FROM servers WHERE domain_id = t.domain_id AND task_id = t.id) ts),
                 (SELECT row_to_json(c) FROM task_clone_servers c WHERE c.domain_id = t.domain_id AND c.task_id = t.id),
                 (SELECT row_to_json(n) FROM task_network_checks n WHERE n.domain_id = t.domain_id AND n.task_id = t.id),
                 (SELECT coalesce(json_agg(st ORDER BY st.position), '[]'::json) FROM subtasks st
                   WHERE st.domain_id = t.domain_id AND st.task_id = t.id)
              FROM tasks t WHERE t.domain_id = $1 AND t.id = $2",
     )
-    .bind(domain.as_str())
+    .bind(domain)
     .bind(id)
     .fetch_optional(&mut *conn)
     .await?;
@@ -97,7 +114,7 @@ pub async fn find(conn: &mut PgConnection, domain: &DomainId, id: Uuid) -> Resul
 /// Filters of `GET /v3/tasks`; `None` matches everything.
 #[derive(Debug, Default, Clone)]
 pub struct TaskFilter {
-    pub state: Option<String>,
+    pub state: Option<TaskState>,
     /// Case-insensitive substring; `%` and `_` match themselves.
     pub name: Option<String>,
     pub id: Option<Uuid>,
@@ -110,7 +127,7 @@ impl TaskFilter {
     /// so each combination is its own prepared statement with its own index plan.
     fn push_conditions<'a>(&'a self, sql: &mut QueryBuilder<'a, Postgres>, domain: &'a DomainId) {
         sql.push(" WHERE domain_id = ").push_bind(domain.as_str());
-        if let Some(state) = &self.state {
+        if let Some(state) = self.state {
             sql.push(" AND state = ").push_bind(state);
         }
         if let Some(name) = &self.name {
@@ -142,7 +159,7 @@ pub async fn count(conn: &mut PgConnection, domain: &DomainId, filter: &TaskFilt
     if by_counters {
         let mut sql = QueryBuilder::new("SELECT coalesce(sum(n), 0)::bigint FROM task_counts WHERE domain_id = ");
         sql.push_bind(domain.as_str());
-        if let Some(state) = &filter.state {
+        if let Some(state) = filter.state {
             sql.push(" AND state = ").push_bind(state);
         }
         if let Some(project) = &filter.enterprise_project_id {
@@ -192,15 +209,7 @@ pub async fn page(
     let source_ids: Vec<Uuid> = tasks.iter().map(|t| t.source_server_id).collect();
     let d = domain.as_str();
     if ids.is_empty() {
-        return Ok(TaskPage {
-            tasks,
-            subtasks: vec![],
-            special_configs: vec![],
-            sources: vec![],
-            targets: vec![],
-            clone_servers: vec![],
-            network_checks: vec![],
-        });
+        return Ok(TaskPage { tasks, ..TaskPage::default() });
     }
     let subtasks =
         sqlx::query_as("SELECT * FROM subtasks WHERE domain_id = $1 AND task_id = ANY($2) ORDER BY task_id, position")
@@ -209,7 +218,8 @@ pub async fn page(
             .fetch_all(&mut *conn)
             .await?;
     let special_configs = sqlx::query_as(
-        "SELECT * FROM special_configs WHERE domain_id = $1 AND task_id = ANY($2) ORDER BY task_id, position",
+        "SELECT task_id, config_key, config_value, config_status FROM special_configs
+          WHERE domain_id = $1 AND task_id = ANY($2) ORDER BY task_id, position",
     )
     .bind(d)
     .bind(&ids)
@@ -244,38 +254,68 @@ pub async fn page(
     Ok(TaskPage { tasks, subtasks, special_configs, sources, targets, clone_servers, network_checks })
 }
 
-/// Applies a validated partial update in one transaction. The task row is locked first, so
+/// Applies a parsed partial update in one transaction. The task row is locked first, so
 /// concurrent updates of one task apply one after the other, each whole.
-pub async fn update(pool: &PgPool, domain: &DomainId, id: Uuid, update: &TaskUpdate) -> Result<(), ApiError> {
+pub async fn update(pool: &PgPool, domain: &DomainId, id: Uuid, patch: &TaskPatch) -> StoreResult<()> {
     let mut tx = pool.begin().await?;
     let source_id: Uuid =
         sqlx::query_scalar("SELECT source_server_id FROM tasks WHERE domain_id = $1 AND id = $2 FOR UPDATE")
-            .bind(domain.as_str())
+            .bind(domain)
             .bind(id)
             .fetch_optional(&mut *tx)
             .await?
-            .ok_or(ApiError::TaskNotFound)?;
-    update_columns(&mut tx, Table::Tasks, domain, ("id", id), &task_columns(update)).await?;
+            .ok_or(StoreError::TaskNotFound)?;
+    let mut set = Assignments::new(Table::Tasks);
+    set.value("name", &patch.name)
+        .value("type", &patch.task_type)
+        .patch("os_type", &patch.os_type)
+        .value("priority", &patch.priority)
+        .value("region_id", &patch.region_id)
+        .value("start_target_server", &patch.start_target_server)
+        .patch("enterprise_project_id", &patch.enterprise_project_id)
+        .patch("exist_server", &patch.exist_server)
+        .patch("migration_ip", &patch.migration_ip)
+        .value("region_name", &patch.region_name)
+        .value("speed_limit", &patch.speed_limit)
+        .value("project_name", &patch.project_name)
+        .value("project_id", &patch.project_id)
+        .patch("vm_template_id", &patch.vm_template_id)
+        .value("state", &patch.state)
+        .patch("estimate_complete_time", &patch.estimate_complete_time)
+        .value("connected", &patch.connected)
+        .value("create_date", &patch.create_date)
+        .patch("start_date", &patch.start_date)
+        .patch("finish_date", &patch.finish_date)
+        .patch("migrate_speed", &patch.migrate_speed)
+        .patch("error_json", &patch.error_json)
+        .patch("total_time", &patch.total_time)
+        .patch("float_ip", &patch.float_ip)
+        .patch("remain_seconds", &patch.remain_seconds)
+        .patch("target_snapshot_id", &patch.target_snapshot_id)
+        .value("use_ipv6", &patch.use_ipv6)
+        .value("use_public_ip", &patch.use_public_ip)
+        .patch("target_disk_ids", &patch.target_disk_ids);
+    set.execute(&mut tx, domain, id).await?;
 
-    match update.presence("clone_server") {
-        Presence::Absent => {}
-        Presence::Null => {
+    match patch.clone_server.change() {
+        None => {}
+        Some(None) => {
             sqlx::query("DELETE FROM task_clone_servers WHERE domain_id = $1 AND task_id = $2")
-                .bind(domain.as_str())
+                .bind(domain)
                 .bind(id)
                 .execute(&mut *tx)
                 .await?;
         }
-        Presence::Value => {
-            let clone = update.fields.clone_server.as_ref().expect("present");
+        Some(Some(clone)) => {
             sqlx::query(
                 "INSERT INTO task_clone_servers (task_id, domain_id, vm_id, name, clone_error, clone_state, error_msg)
                  VALUES ($1, $2, $3, $4, $5, $6, $7)
                  ON CONFLICT (task_id) DO UPDATE SET vm_id = EXCLUDED.vm_id, name = EXCLUDED.name,
-                     clone_error = EXCLUDED.clone_error, clone_state = EXCLUDED.clone_state, error_msg = EXCLUDED.error_msg",
+                     clone_error = EXCLUDED.clone_error, clone_state = EXCLUDED.clone_state, error_msg = EXCLUDED.error_msg
+                 WHERE task_clone_servers.domain_id = EXCLUDED.domain_id",
             )
             .bind(id)
-            .bind(domain.as_str())
+            .bind(domain)
             .bind(&clone.vm_id)
             .bind(&clone.name)
             .bind(&clone.clone_error)
@@ -286,84 +326,31 @@ pub async fn update(pool: &PgPool, domain: &DomainId, id: Uuid, update: &TaskUpd
         }
     }
 
-    if update.presence("sub_tasks") != Presence::Absent {
-        replace_subtasks(&mut tx, domain, id, update.fields.sub_tasks.as_deref().unwrap_or_default()).await?;
+    if let Some(subtasks) = patch.subtasks() {
+        replace_subtasks(&mut tx, domain, id, subtasks).await?;
     }
-
-    if let (Some(keys), Some(source)) = (update.object("source_server"), &update.fields.source_server) {
-        servers::update(&mut tx, domain, source_id, keys, source).await?;
+    if let Some(source) = &patch.source_server {
+        servers::update(&mut tx, domain, source_id, source).await?;
     }
 
     let target_id: Option<Uuid> = sqlx::query_scalar("SELECT id FROM servers WHERE domain_id = $1 AND task_id = $2")
-        .bind(domain.as_str())
+        .bind(domain)
         .bind(id)
         .fetch_optional(&mut *tx)
         .await?;
     if let Some(target_id) = target_id {
-        if let (Some(keys), Some(target)) = (update.object("target_server"), &update.fields.target_server) {
-            servers::update(&mut tx, domain, target_id, keys, target).await?;
+        if let Some(target) = &patch.target_server {
+            servers::update(&mut tx, domain, target_id, target).await?;
         }
         // The SDK's PutTaskReq carries these target-server attributes at the top level.
-        let f = &update.fields;
-        let top_level: Vec<_> = [
-            ("image_disk_id", Column::Text(f.image_disk_id.as_deref())),
-            ("snapshot_ids", Column::Text(f.snapshot_ids.as_deref())),
-            ("cutovered_snapshot_ids", Column::Text(f.cutovered_snapshot_ids.as_deref())),
-        ]
-        .into_iter()
-        .filter(|(key, _)| update.presence(key) != Presence::Absent)
-        .collect();
-        update_columns(&mut tx, Table::Servers, domain, ("id", target_id), &top_level).await?;
+        let mut set = Assignments::new(Table::Servers);
+        set.patch("image_disk_id", &patch.image_disk_id)
+            .patch("snapshot_ids", &patch.snapshot_ids)
+            .patch("cutovered_snapshot_ids", &patch.cutovered_snapshot_ids);
+        set.execute(&mut tx, domain, target_id).await?;
     }
     tx.commit().await?;
     Ok(())
-}
-
-/// The task columns an update sets: those whose key the body carries.
-fn task_columns(update: &TaskUpdate) -> Vec<(&'static str, Column<'_>)> {
-    let f = &update.fields;
-    let all: Vec<(&'static str, &'static str, Column<'_>)> = vec![
-        ("name", "name", Column::Text(f.name.as_deref())),
-        ("type", "type", Column::Text(f.task_type.as_deref())),
-        ("os_type", "os_type", Column::Text(f.os_type.as_deref())),
-        ("priority", "priority", Column::Int(f.priority)),
-        ("region_id", "region_id", Column::Text(f.region_id.as_deref())),
-        ("start_target_server", "start_target_server", Column::Bool(f.start_target_server)),
-        ("exist_server", "exist_server", Column::Bool(f.exist_server)),
-        ("migration_ip", "migration_ip", Column::Text(f.migration_ip.as_deref())),
-        ("region_name", "region_name", Column::Text(f.region_name.as_deref())),
-        ("speed_limit", "speed_limit", Column::Int(f.speed_limit)),
-        ("project_name", "project_name", Column::Text(f.project_name.as_deref())),
-        ("project_id", "project_id", Column::Text(f.project_id.as_deref())),
-        ("vm_template_id", "vm_template_id", Column::Text(f.vm_template_id.as_deref())),
-        ("state", "state", Column::Text(f.state.as_deref())),
-        ("estimate_complete_time", "estimate_complete_time", Column::Long(f.estimate_complete_time)),
-        ("connected", "connected", Column::Bool(f.connected)),
-        ("create_date", "create_date", Column::Long(f.create_date)),
-        ("start_date", "start_date", Column::Long(f.start_date)),
-        ("finish_date", "finish_date", Column::Long(f.finish_date)),
-        ("migrate_speed", "migrate_speed", Column::Float(f.migrate_speed)),
-        ("error_json", "error_json", Column::Text(f.error_json.as_deref())),
-        ("total_time", "total_time", Column::Long(f.total_time)),
-        ("float_ip", "float_ip", Column::Text(f.float_ip.as_deref())),
-        ("remain_seconds", "remain_seconds", Column::Long(f.remain_seconds)),
-        ("target_snapshot_id", "target_snapshot_id", Column::Text(f.target_snapshot_id.as_deref())),
-        ("use_ipv6", "use_ipv6", Column::Bool(f.use_ipv6)),
-        ("use_public_ip", "use_public_ip", Column::Bool(f.use_public_ip)),
-        ("target_disk_ids", "target_disk_ids", Column::Text(f.target_disk_ids.as_deref())),
-    ];
-    let mut columns: Vec<_> = all
-        .into_iter()
-        .filter(|(key, _, _)| update.presence(key) != Presence::Absent)
-        .map(|(_, column, value)| (column, value))
-        .collect();
-    // `enterprise_project_id`, or the SDK's alias `enterprise_project` (the former wins).
-    if update.presence("enterprise_project_id") != Presence::Absent {
-        columns.push(("enterprise_project_id", Column::Text(f.enterprise_project_id.as_deref())));
-    } else if update.presence("enterprise_project") != Presence::Absent {
-        columns.push(("enterprise_project_id", Column::Text(f.enterprise_project.as_deref())));
-    }
-    columns
 }
 
 /// Replaces a task's subtasks, keeping the ids of those that name an existing subtask.
@@ -373,10 +360,12 @@ async fn replace_subtasks(
     task_id: Uuid,
     subtasks: &[SubtaskInput],
 ) -> sqlx::Result<()> {
-    let existing: Vec<(i64, String)> = sqlx::query_as("SELECT id, task_id::text FROM subtasks WHERE task_id = $1")
-        .bind(task_id)
-        .fetch_all(&mut *conn)
-        .await?;
+    let existing: Vec<(i64, String)> =
+        sqlx::query_as("SELECT id, task_id::text FROM subtasks WHERE domain_id = $1 AND task_id = $2")
+            .bind(domain)
+            .bind(task_id)
+            .fetch_all(&mut *conn)
+            .await?;
     let fresh = allocate_ids(conn, subtasks.len()).await?;
     let mut ids = IdAssigner::keeping(fresh, existing.into_iter().collect());
     let parent = task_id.to_string();
@@ -384,19 +373,26 @@ async fn replace_subtasks(
         .iter()
         .enumerate()
         .map(|(position, s)| SubtaskRow {
-            id: ids.assign(s.id, &parent),
-            domain_id: domain.as_str().to_string(),
+            id: ids.assign(s.members.id.map(|id| id.get()), &parent),
+            domain_id: domain.clone(),
             task_id,
             position: position as i32,
-            name: s.name.clone(),
-            progress: s.progress.unwrap_or(0),
-            start_date: s.start_date,
-            end_date: s.end_date,
-            migrate_speed: s.migrate_speed,
-            user_op: s.user_op.clone(),
-            process_trace: s.process_trace.clone(),
+            attrs: s.attrs.clone(),
         })
         .collect();
-    servers::delete_missing(conn, "subtasks", "task_id = $1", task_id, rows.iter().map(|r| r.id)).await?;
-    upsert_rows(conn, Table::Subtasks, &rows).await
+    let kept: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    sqlx::query("DELETE FROM subtasks WHERE domain_id = $1 AND task_id = $2 AND id <> ALL($3)")
+        .bind(domain)
+        .bind(task_id)
+        .bind(&kept)
+        .execute(&mut *conn)
+        .await?;
+    let mut set = RowSet::new(Table::Subtasks, rows.len());
+    set.column("id", kept)
+        .column("domain_id", rows.iter().map(|r| &r.domain_id).collect::<Vec<_>>())
+        .column("task_id", rows.iter().map(|r| r.task_id).collect::<Vec<_>>())
+        .column("position", rows.iter().map(|r| r.position).collect::<Vec<_>>());
+    let attrs: Vec<&Subtask> = rows.iter().map(|r| &r.attrs).collect();
+    columns!(set, attrs, Subtask { name, progress, start_date, end_date, migrate_speed, user_op, process_trace });
+    set.upsert(conn).await
 }

@@ -1,0 +1,233 @@
+//! The closed vocabularies of the API: task states and types, OS types, server roles, device
+//! uses, firmware, boot loaders, … Each is an enum that reads and writes its API text in JSON
+//! and in SQL (as `text`), and refuses any other text with the list of allowed values.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::de::Error as _;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use sqlx::encode::IsNull;
+use sqlx::error::BoxDynError;
+use sqlx::postgres::{PgArgumentBuffer, PgHasArrayType, PgTypeInfo, PgValueRef};
+use sqlx::{Decode, Encode, Postgres, Type};
+
+use super::values::UnknownValue;
+
+/// Defines an enum of API words; `ALL` lists them in the order given.
+macro_rules! api_enum {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum $name {
+            $($variant),+
+        }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+            const TEXTS: &'static [&'static str] = &[$($text),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $text),+
+                }
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = UnknownValue;
+            fn from_str(text: &str) -> Result<$name, UnknownValue> {
+                match text {
+                    $($text => Ok($name::$variant),)+
+                    _ => Err(UnknownValue { allowed: $name::TEXTS, found: text.to_string() }),
+                }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl Serialize for $name {
+            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<$name, D::Error> {
+                let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+                text.parse().map_err(D::Error::custom)
+            }
+        }
+
+        impl Type<Postgres> for $name {
+            fn type_info() -> PgTypeInfo {
+                <&str as Type<Postgres>>::type_info()
+            }
+            fn compatible(ty: &PgTypeInfo) -> bool {
+                <&str as Type<Postgres>>::compatible(ty)
+            }
+        }
+
+        impl PgHasArrayType for $name {
+            fn array_type_info() -> PgTypeInfo {
+                <&str as PgHasArrayType>::array_type_info()
+            }
+        }
+
+        impl Encode<'_, Postgres> for $name {
+            fn encode_by_ref(&self, buf: &mut PgArgumentBuffer) -> Result<IsNull, BoxDynError> {
+                <&str as Encode<Postgres>>::encode_by_ref(&self.as_str(), buf)
+            }
+        }
+
+        impl<'r> Decode<'r, Postgres> for $name {
+            fn decode(value: PgValueRef<'r>) -> Result<$name, BoxDynError> {
+                Ok(<&str as Decode<Postgres>>::decode(value)?.parse()?)
+            }
+        }
+    };
+}
+
+api_enum!(
+    /// A task's state: the union of the two lists of page 002 (response and filter).
+    TaskState {
+        Ready = "READY",
+        Running = "RUNNING",
+        Syncing = "SYNCING",
+        MigrateSuccess = "MIGRATE_SUCCESS",
+        SyncSuccess = "SYNC_SUCCESS",
+        MigrateFail = "MIGRATE_FAIL",
+        SyncFail = "SYNC_FAIL",
+        Aborting = "ABORTING",
+        Abort = "ABORT",
+        Skipping = "SKIPPING",
+        Deleting = "DELETING",
+        Reseting = "RESETING",
+        SyncFRollbacking = "SYNC_F_ROLLBACKING",
+        SyncFRollbackSuccess = "SYNC_F_ROLLBACK_SUCCESS",
+    }
+);
+
+api_enum!(
+    /// How a task copies: file by file or block by block.
+    TaskType {
+        MigrateFile = "MIGRATE_FILE",
+        MigrateBlock = "MIGRATE_BLOCK",
+    }
+);
+
+api_enum!(OsType { Windows = "WINDOWS", Linux = "LINUX" });
+
+api_enum!(
+    /// Which side of a migration a `servers` row is.
+    ServerRole {
+        Source = "source",
+        Target = "target",
+    }
+);
+
+api_enum!(
+    /// What a disk (or, on an update's target, a physical volume) is used for.
+    DeviceUse {
+        Boot = "BOOT",
+        Os = "OS",
+        Normal = "NORMAL",
+    }
+);
+
+api_enum!(PartitionStyle { Mbr = "MBR", Gpt = "GPT" });
+
+api_enum!(Firmware { Bios = "BIOS", Uefi = "UEFI" });
+
+api_enum!(BootLoader { Grub = "GRUB", Lilo = "LILO" });
+
+api_enum!(
+    /// How a source's agent was started; the empty string is a documented value.
+    StartType {
+        Manual = "MANUAL",
+        Mgc = "MGC",
+        Unset = "",
+    }
+);
+
+api_enum!(
+    /// The platform a source server runs on.
+    Platform {
+        Hw = "hw",
+        Ali = "ali",
+        Aws = "aws",
+        Azure = "azure",
+        Gcp = "gcp",
+        Tencent = "tencent",
+        Vmware = "vmware",
+        Hyperv = "hyperv",
+        Other = "other",
+        Default = "default",
+    }
+);
+
+api_enum!(
+    /// Where a source server is in its migration cycle.
+    MigrationCycle {
+        Cutovering = "cutovering",
+        Cutovered = "cutovered",
+        Checking = "checking",
+        Setting = "setting",
+        Replicating = "replicating",
+        Syncing = "syncing",
+    }
+);
+
+api_enum!(
+    /// A source server's state.
+    SourceState {
+        Unavailable = "unavailable",
+        Waiting = "waiting",
+        Initialize = "initialize",
+        Replicate = "replicate",
+        Syncing = "syncing",
+        Stopping = "stopping",
+        Stopped = "stopped",
+        Skipping = "skipping",
+        Deleting = "deleting",
+        Clearing = "clearing",
+        Cleared = "cleared",
+        Clearfailed = "clearfailed",
+        Premigready = "premigready",
+        Premiged = "premiged",
+        Premigfailed = "premigfailed",
+        Cloning = "cloning",
+        Cutovering = "cutovering",
+        Finished = "finished",
+        Error = "error",
+    }
+);
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn every_word_reads_back_as_itself() {
+        for state in TaskState::ALL {
+            assert_eq!(state.as_str().parse::<TaskState>(), Ok(*state));
+            assert_eq!(serde_json::to_value(state).unwrap(), json!(state.as_str()));
+        }
+        assert_eq!(TaskState::ALL.len(), 14);
+        assert_eq!("".parse::<StartType>(), Ok(StartType::Unset));
+    }
+
+    #[test]
+    fn other_words_are_refused_with_the_list() {
+        let err = serde_json::from_value::<OsType>(json!("SOLARIS")).unwrap_err().to_string();
+        assert_eq!(err, "must be one of WINDOWS, LINUX, found \"SOLARIS\"");
+        assert!("ready".parse::<TaskState>().is_err(), "words are case-sensitive");
+        assert!(serde_json::from_value::<OsType>(json!(1)).unwrap_err().to_string().starts_with("invalid type"));
+    }
+}
