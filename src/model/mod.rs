@@ -1,6 +1,7 @@
 //! The domain model: what a request may say (typed commands, parsed once at the edge), what
 //! is stored (rows, column for column) and what the API serves (views).
 //!
+//! - `columns`: attribute structs that hand their fields to a set-based insert;
 //! - `domain`: the tenant id;
 //! - `enums`: the closed vocabularies (states, types, roles, …);
 //! - `values`: constrained strings and numbers, the task name, `Patch<T>`;
@@ -10,6 +11,7 @@
 //! - `new_task`, `task_patch`: the create and update commands of a task;
 //! - `task`: a task's rows and its show view; `task_list`: a list page.
 
+pub mod columns;
 pub mod domain;
 pub mod enums;
 pub mod new_task;

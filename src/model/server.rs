@@ -3,6 +3,8 @@
 //! the pages that send one, and the stored row.
 
 use serde::{Deserialize, Serialize};
+
+use super::columns::attributes;
 use uuid::Uuid;
 
 use super::domain::DomainId;
@@ -13,47 +15,48 @@ use super::values::{Int32, NonNegative, Patch, Speed, Text, Text255};
 use crate::extract::Command;
 use crate::validate::{Checked, JsonPath};
 
-/// The attributes of a server that the API sends and serves under the same names:
-/// `PostSourceServerBody` (page 004 table 4 and the SDK), `TargetServer` (page 004 table 7)
-/// and `TargetServerByTask` (page 003) together.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
-pub struct Server {
-    pub ip: Option<Text255>,
-    pub ipv6: Option<Text255>,
-    pub name: Option<Text255>,
-    pub hostname: Option<Text255>,
-    pub os_type: Option<OsType>,
-    pub os_version: Option<Text255>,
-    pub virtualization_type: Option<Text255>,
-    pub linux_block_check: Option<Text255>,
-    pub firmware: Option<Firmware>,
-    pub cpu_quantity: Option<Int32<0, 65535>>,
-    pub memory: Option<NonNegative>,
-    /// The domain the agent reports: an attribute, not the tenant (column `reported_domain_id`).
-    #[sqlx(rename = "reported_domain_id")]
-    pub domain_id: Option<Text255>,
-    pub has_rsync: Option<bool>,
-    pub paravirtualization: Option<bool>,
-    pub raw_devices: Option<Text255>,
-    pub driver_files: Option<bool>,
-    pub system_services: Option<bool>,
-    pub account_rights: Option<bool>,
-    pub boot_loader: Option<BootLoader>,
-    pub system_dir: Option<Text255>,
-    pub agent_version: Option<Text255>,
-    pub kernel_version: Option<Text255>,
-    pub migration_cycle: Option<MigrationCycle>,
-    pub state: Option<SourceState>,
-    pub oem_system: Option<bool>,
-    pub start_type: Option<StartType>,
-    pub io_read_wait: Option<Speed>,
-    pub has_tc: Option<bool>,
-    pub platform: Option<Platform>,
-    pub vm_id: Option<Text255>,
-    pub flavor: Option<Text255>,
-    pub image_disk_id: Option<Text255>,
-    pub snapshot_ids: Option<Text255>,
-    pub cutovered_snapshot_ids: Option<Text255>,
+attributes! {
+    /// The attributes of a server that the API sends and serves under the same names:
+    /// `PostSourceServerBody` (page 004 table 4 and the SDK), `TargetServer` (page 004 table 7)
+    /// and `TargetServerByTask` (page 003) together.
+    #[derive(Default)]
+    pub struct Server {
+        pub ip: Option<Text255>,
+        pub ipv6: Option<Text255>,
+        pub name: Option<Text255>,
+        pub hostname: Option<Text255>,
+        pub os_type: Option<OsType>,
+        pub os_version: Option<Text255>,
+        pub virtualization_type: Option<Text255>,
+        pub linux_block_check: Option<Text255>,
+        pub firmware: Option<Firmware>,
+        pub cpu_quantity: Option<Int32<0, 65535>>,
+        pub memory: Option<NonNegative>,
+        /// The domain the agent reports: an attribute, not the tenant.
+        pub domain_id: Option<Text255> => "reported_domain_id",
+        pub has_rsync: Option<bool>,
+        pub paravirtualization: Option<bool>,
+        pub raw_devices: Option<Text255>,
+        pub driver_files: Option<bool>,
+        pub system_services: Option<bool>,
+        pub account_rights: Option<bool>,
+        pub boot_loader: Option<BootLoader>,
+        pub system_dir: Option<Text255>,
+        pub agent_version: Option<Text255>,
+        pub kernel_version: Option<Text255>,
+        pub migration_cycle: Option<MigrationCycle>,
+        pub state: Option<SourceState>,
+        pub oem_system: Option<bool>,
+        pub start_type: Option<StartType>,
+        pub io_read_wait: Option<Speed>,
+        pub has_tc: Option<bool>,
+        pub platform: Option<Platform>,
+        pub vm_id: Option<Text255>,
+        pub flavor: Option<Text255>,
+        pub image_disk_id: Option<Text255>,
+        pub snapshot_ids: Option<Text255>,
+        pub cutovered_snapshot_ids: Option<Text255>,
+    }
 }
 
 members!(

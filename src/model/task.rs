@@ -2,6 +2,8 @@
 //! network check) and the show view (page 000 and the SDK's `ShowTaskResponse`).
 
 use serde::{Deserialize, Serialize};
+
+use super::columns::attributes;
 use uuid::Uuid;
 
 use super::domain::DomainId;
@@ -12,59 +14,59 @@ use super::tree::views::{TargetDiskView, VolumeGroupView};
 use super::tree::TreeRows;
 use super::values::{Int32, NonNegative, Speed, Text, Text255};
 
-/// A `tasks` row, column for column.
-#[derive(Debug, Clone, Serialize, Deserialize, sqlx::FromRow)]
-pub struct TaskRow {
-    pub id: Uuid,
-    pub domain_id: DomainId,
-    pub source_server_id: Uuid,
-    pub name: String,
-    #[sqlx(rename = "type")]
-    #[serde(rename = "type")]
-    pub task_type: TaskType,
-    pub os_type: Option<OsType>,
-    pub state: TaskState,
-    pub priority: i32,
-    pub speed_limit: i32,
-    pub start_target_server: bool,
-    pub auto_start: Option<bool>,
-    pub migration_ip: Option<String>,
-    pub region_name: String,
-    pub region_id: String,
-    pub project_name: String,
-    pub project_id: String,
-    pub enterprise_project_id: Option<String>,
-    pub vm_template_id: Option<String>,
-    pub clonevm_template_id: Option<String>,
-    pub use_public_ip: bool,
-    pub use_ipv6: bool,
-    pub syncing: bool,
-    pub exist_server: Option<bool>,
-    pub start_network_check: Option<bool>,
-    pub over_speed_threshold: f64,
-    pub is_need_consistency_check: Option<bool>,
-    pub need_migration_test: Option<bool>,
-    pub target_disk_ids: Option<String>,
-    pub connected: bool,
-    pub estimate_complete_time: Option<i64>,
-    pub create_date: i64,
-    pub start_date: Option<i64>,
-    pub finish_date: Option<i64>,
-    pub migrate_speed: Option<f64>,
-    pub compress_rate: Option<f64>,
-    pub error_json: Option<String>,
-    pub total_time: Option<i64>,
-    pub float_ip: Option<String>,
-    pub remain_seconds: Option<i64>,
-    pub target_snapshot_id: Option<String>,
-    pub log_collect_status: Option<String>,
-    pub total_cpu_usage: Option<f64>,
-    pub agent_cpu_usage: Option<f64>,
-    pub total_mem_usage: Option<f64>,
-    pub agent_mem_usage: Option<f64>,
-    pub total_disk_io: Option<f64>,
-    pub agent_disk_io: Option<f64>,
-    pub subtask_info: Option<String>,
+attributes! {
+    /// A `tasks` row, column for column.
+    pub struct TaskRow {
+        pub id: Uuid,
+        pub domain_id: DomainId,
+        pub source_server_id: Uuid,
+        pub name: String,
+        #[serde(rename = "type")]
+        pub task_type: TaskType => "type",
+        pub os_type: Option<OsType>,
+        pub state: TaskState,
+        pub priority: i32,
+        pub speed_limit: i32,
+        pub start_target_server: bool,
+        pub auto_start: Option<bool>,
+        pub migration_ip: Option<String>,
+        pub region_name: String,
+        pub region_id: String,
+        pub project_name: String,
+        pub project_id: String,
+        pub enterprise_project_id: Option<String>,
+        pub vm_template_id: Option<String>,
+        pub clonevm_template_id: Option<String>,
+        pub use_public_ip: bool,
+        pub use_ipv6: bool,
+        pub syncing: bool,
+        pub exist_server: Option<bool>,
+        pub start_network_check: Option<bool>,
+        pub over_speed_threshold: f64,
+        pub is_need_consistency_check: Option<bool>,
+        pub need_migration_test: Option<bool>,
+        pub target_disk_ids: Option<String>,
+        pub connected: bool,
+        pub estimate_complete_time: Option<i64>,
+        pub create_date: i64,
+        pub start_date: Option<i64>,
+        pub finish_date: Option<i64>,
+        pub migrate_speed: Option<f64>,
+        pub compress_rate: Option<f64>,
+        pub error_json: Option<String>,
+        pub total_time: Option<i64>,
+        pub float_ip: Option<String>,
+        pub remain_seconds: Option<i64>,
+        pub target_snapshot_id: Option<String>,
+        pub log_collect_status: Option<String>,
+        pub total_cpu_usage: Option<f64>,
+        pub agent_cpu_usage: Option<f64>,
+        pub total_mem_usage: Option<f64>,
+        pub agent_mem_usage: Option<f64>,
+        pub total_disk_io: Option<f64>,
+        pub agent_disk_io: Option<f64>,
+        pub subtask_info: Option<String>,
+    }
 }
 
 impl TaskRow {
@@ -124,16 +126,17 @@ impl TaskRow {
     }
 }
 
-/// `SubTask`: the attributes of a subtask, as sent by an update, stored and shown.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
-pub struct Subtask {
-    pub name: Option<Text255>,
-    pub progress: Int32<0, 100>,
-    pub start_date: Option<NonNegative>,
-    pub end_date: Option<NonNegative>,
-    pub migrate_speed: Option<Speed>,
-    pub user_op: Option<Text<0, 50>>,
-    pub process_trace: Option<Text<0, 2048>>,
+attributes! {
+    /// `SubTask`: the attributes of a subtask, as sent by an update, stored and shown.
+    pub struct Subtask {
+        pub name: Option<Text255>,
+        pub progress: Int32<0, 100>,
+        pub start_date: Option<NonNegative>,
+        pub end_date: Option<NonNegative>,
+        pub migrate_speed: Option<Speed>,
+        pub user_op: Option<Text<0, 50>>,
+        pub process_trace: Option<Text<0, 2048>>,
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, sqlx::FromRow)]

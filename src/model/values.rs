@@ -95,6 +95,9 @@ macro_rules! bounded_number {
         pub struct $name<const MIN: $bound, const MAX: $bound>($inner);
 
         impl<const MIN: $bound, const MAX: $bound> $name<MIN, MAX> {
+            /// The smallest value of the range.
+            pub const LOWEST: Self = $name(MIN as $inner);
+
             pub fn parse(value: $inner) -> Result<Self, String> {
                 if value < MIN as $inner || value > MAX as $inner {
                     return Err(format!("must be between {MIN} and {MAX}, found {value}"));

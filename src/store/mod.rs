@@ -7,10 +7,11 @@ pub mod credentials;
 pub mod servers;
 pub mod tasks;
 
-use sqlx::postgres::PgArguments;
+use sqlx::postgres::{PgArguments, PgHasArrayType};
 use sqlx::{Arguments, Encode, PgConnection, Postgres, QueryBuilder, Type};
 use uuid::Uuid;
 
+use crate::model::columns::{ColumnSink, Columns};
 use crate::model::values::Patch;
 use crate::model::DomainId;
 
@@ -77,7 +78,7 @@ pub async fn allocate_ids(conn: &mut PgConnection, n: usize) -> sqlx::Result<Vec
 
 /// Rows of one table written in one statement, column by column: each column travels as one
 /// typed array and `UNNEST` turns the arrays back into rows. Columns are named by our code
-/// (see [`columns!`]); values are bound.
+/// (`model::columns`); values are bound.
 pub struct RowSet {
     table: Table,
     len: usize,
@@ -94,13 +95,19 @@ impl RowSet {
     /// Adds a column: one value per row, in row order.
     pub fn column<'q, T>(&mut self, name: &'static str, values: Vec<T>) -> &mut RowSet
     where
-        T: Encode<'q, Postgres> + Type<Postgres> + sqlx::postgres::PgHasArrayType + 'q,
+        T: Encode<'q, Postgres> + Type<Postgres> + PgHasArrayType + 'q,
     {
         debug_assert_eq!(values.len(), self.len, "column {name} of {}", self.table.name());
         self.columns.push(name);
         if let Err(err) = self.args.add(values) {
             self.error.get_or_insert(err);
         }
+        self
+    }
+
+    /// Adds the columns of the attribute structs `rows`.
+    pub fn attributes<A: Columns>(&mut self, rows: &[&A]) -> &mut RowSet {
+        A::columns(rows, self);
         self
     }
 
@@ -138,24 +145,14 @@ impl RowSet {
     }
 }
 
-/// Adds the columns of an attribute struct to a [`RowSet`], one per field, named after the
-/// field (or as given: `field => "column"`). The field list must be complete: it is checked
-/// against the struct's definition at compile time.
-macro_rules! columns {
-    ($set:expr, $rows:expr, $ty:ident { $($field:ident $(=> $column:literal)?),* $(,)? }) => {{
-        #[allow(unused)]
-        fn every_field_is_listed(value: &$ty) {
-            let $ty { $($field: _),* } = value;
-        }
-        let rows = $rows;
-        $(
-            $set.column(columns!(@name $field $(=> $column)?), rows.iter().map(|r| &r.$field).collect::<Vec<_>>());
-        )*
-    }};
-    (@name $field:ident) => { stringify!($field) };
-    (@name $field:ident => $column:literal) => { $column };
+impl<'a> ColumnSink<'a> for RowSet {
+    fn column<T>(&mut self, name: &'static str, values: Vec<T>)
+    where
+        T: Encode<'a, Postgres> + Type<Postgres> + PgHasArrayType + 'a,
+    {
+        RowSet::column(self, name, values);
+    }
 }
-pub(crate) use columns;
 
 /// `UPDATE {table} SET …` of the fields a partial update changes, for one row of the domain.
 pub struct Assignments<'a> {

@@ -5,11 +5,10 @@ use sqlx::types::Json;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use super::{allocate_ids, columns, escape_like, Assignments, RowSet, StoreResult, Table};
+use super::{allocate_ids, escape_like, Assignments, RowSet, StoreResult, Table};
 use crate::model::enums::SourceState;
-use crate::model::server::{Server, ServerPatch, ServerRow};
+use crate::model::server::{ServerPatch, ServerRow};
 use crate::model::task::TaskRow;
-use crate::model::tree::attrs::{Btrfs, Disk, LogicalVolume, Network, PhysicalVolume, Subvolume, VolumeGroup};
 use crate::model::tree::rows::{
     BtrfsRow, DiskRow, LogicalVolumeRow, NetworkRow, PhysicalVolumeRow, SubvolumeRow, VolumeGroupRow,
 };
@@ -25,7 +24,6 @@ pub async fn insert(conn: &mut PgConnection, server: &ServerRow, tree: &TreeInpu
 }
 
 async fn insert_server(conn: &mut PgConnection, server: &ServerRow) -> sqlx::Result<()> {
-    let rows = [server];
     let mut set = RowSet::new(Table::Servers, 1);
     set.column("id", vec![server.id])
         .column("domain_id", vec![&server.domain_id])
@@ -33,15 +31,8 @@ async fn insert_server(conn: &mut PgConnection, server: &ServerRow) -> sqlx::Res
         .column("task_id", vec![server.task_id])
         .column("enterprise_project_id", vec![&server.enterprise_project_id])
         .column("connected", vec![server.connected])
-        .column("add_date", vec![server.add_date]);
-    let attrs: Vec<&Server> = rows.iter().map(|r| &r.attrs).collect();
-    columns!(set, attrs, Server {
-        ip, ipv6, name, hostname, os_type, os_version, virtualization_type, linux_block_check, firmware,
-        cpu_quantity, memory, domain_id => "reported_domain_id", has_rsync, paravirtualization, raw_devices,
-        driver_files, system_services, account_rights, boot_loader, system_dir, agent_version, kernel_version,
-        migration_cycle, state, oem_system, start_type, io_read_wait, has_tc, platform, vm_id, flavor,
-        image_disk_id, snapshot_ids, cutovered_snapshot_ids,
-    });
+        .column("add_date", vec![server.add_date])
+        .attributes(&[&server.attrs]);
     set.insert(conn).await
 }
 
@@ -51,18 +42,17 @@ enum Write {
     Upsert,
 }
 
-/// The rows of one table: the keys of each row (`id`, `domain_id`, the parent column,
+/// The rows of one tree table: the keys of each row (`id`, `domain_id`, the parent column,
 /// `position`), then the columns of its attributes.
 macro_rules! tree_rows {
-    ($table:expr, $rows:expr, $parent:ident, $attrs:ident { $($field:ident),* $(,)? }) => {{
-        let rows = $rows;
+    ($table:expr, $rows:expr, $parent:ident) => {{
+        let rows = &$rows;
         let mut set = RowSet::new($table, rows.len());
         set.column("id", rows.iter().map(|r| r.id).collect::<Vec<_>>())
             .column("domain_id", rows.iter().map(|r| &r.domain_id).collect::<Vec<_>>())
             .column(stringify!($parent), rows.iter().map(|r| r.$parent).collect::<Vec<_>>())
-            .column("position", rows.iter().map(|r| r.position).collect::<Vec<_>>());
-        let attrs: Vec<&$attrs> = rows.iter().map(|r| &r.attrs).collect();
-        columns!(set, attrs, $attrs { $($field),* });
+            .column("position", rows.iter().map(|r| r.position).collect::<Vec<_>>())
+            .attributes(&rows.iter().map(|r| &r.attrs).collect::<Vec<_>>());
         set
     }};
 }
@@ -76,106 +66,13 @@ async fn write(conn: &mut PgConnection, set: RowSet, how: Write) -> sqlx::Result
 
 /// Writes every table of `rows`, parents before children.
 async fn write_tree(conn: &mut PgConnection, rows: &TreeRows, how: Write) -> sqlx::Result<()> {
-    let disks: &[DiskRow] = &rows.disks;
-    let disks = tree_rows!(
-        Table::Disks,
-        disks,
-        server_id,
-        Disk {
-            name,
-            disk_id,
-            device_use,
-            partition_style,
-            size,
-            used_size,
-            os_disk,
-            relation_name,
-            inode_size,
-            disk_index,
-        }
-    );
-    write(conn, disks, how).await?;
-    let volumes: &[PhysicalVolumeRow] = &rows.physical_volumes;
-    let volumes = tree_rows!(
-        Table::PhysicalVolumes,
-        volumes,
-        disk_row_id,
-        PhysicalVolume {
-            device_use,
-            file_system,
-            index,
-            mount_point,
-            name,
-            size,
-            used_size,
-            free_size,
-            inode_size,
-            inode_nums,
-            uuid,
-            size_per_cluster,
-            relation_name,
-        }
-    );
-    write(conn, volumes, how).await?;
-    let groups: &[VolumeGroupRow] = &rows.volume_groups;
-    let groups = tree_rows!(Table::VolumeGroups, groups, server_id, VolumeGroup { name, components, size, free_size });
-    write(conn, groups, how).await?;
-    let logical: &[LogicalVolumeRow] = &rows.logical_volumes;
-    let logical = tree_rows!(
-        Table::LogicalVolumes,
-        logical,
-        volume_group_id,
-        LogicalVolume {
-            block_count,
-            block_size,
-            file_system,
-            inode_size,
-            inode_nums,
-            device_use,
-            mount_point,
-            name,
-            size,
-            used_size,
-            free_size,
-        }
-    );
-    write(conn, logical, how).await?;
-    let btrfs: &[BtrfsRow] = &rows.btrfs;
-    let btrfs = tree_rows!(
-        Table::BtrfsFilesystems,
-        btrfs,
-        server_id,
-        Btrfs {
-            name,
-            label,
-            uuid,
-            device,
-            size,
-            nodesize,
-            sectorsize,
-            data_profile,
-            system_profile,
-            metadata_profile,
-            global_reserve1,
-            g_vol_used_size,
-            default_subvolid,
-            default_subvol_name,
-            default_subvol_mountpath,
-        }
-    );
-    write(conn, btrfs, how).await?;
-    let subvolumes: &[SubvolumeRow] = &rows.subvolumes;
-    let subvolumes = tree_rows!(
-        Table::BtrfsSubvolumes,
-        subvolumes,
-        filesystem_id,
-        Subvolume { uuid, is_snapshot, subvol_id, parent_id, subvol_name, subvol_mount_path }
-    );
-    write(conn, subvolumes, how).await?;
-    let networks: &[NetworkRow] = &rows.networks;
-    let networks =
-        tree_rows!(Table::Networks, networks, server_id, Network { name, ip, ipv6, netmask, gateway, mtu, mac });
-    write(conn, networks, how).await
+    write(conn, tree_rows!(Table::Disks, rows.disks, server_id), how).await?;
+    write(conn, tree_rows!(Table::PhysicalVolumes, rows.physical_volumes, disk_row_id), how).await?;
+    write(conn, tree_rows!(Table::VolumeGroups, rows.volume_groups, server_id), how).await?;
+    write(conn, tree_rows!(Table::LogicalVolumes, rows.logical_volumes, volume_group_id), how).await?;
+    write(conn, tree_rows!(Table::BtrfsFilesystems, rows.btrfs, server_id), how).await?;
+    write(conn, tree_rows!(Table::BtrfsSubvolumes, rows.subvolumes, filesystem_id), how).await?;
+    write(conn, tree_rows!(Table::Networks, rows.networks, server_id), how).await
 }
 
 /// The trees of `server_ids` in one statement, whatever their number and size: each table's

@@ -5,12 +5,12 @@ use sqlx::types::Json;
 use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder};
 use uuid::Uuid;
 
-use super::{allocate_ids, columns, escape_like, servers, Assignments, RowSet, StoreError, StoreResult, Table};
+use super::{allocate_ids, escape_like, servers, Assignments, RowSet, StoreError, StoreResult, Table};
 use crate::model::enums::TaskState;
 use crate::model::new_task::{NewTask, SourceServerId};
 use crate::model::now_ms;
 use crate::model::server::{ServerRow, SourceBriefView};
-use crate::model::task::{CloneServer, NetworkCheck, Subtask, SubtaskRow, TaskRecord, TaskRow, TaskTargetRow};
+use crate::model::task::{CloneServer, NetworkCheck, SubtaskRow, TaskRecord, TaskRow, TaskTargetRow};
 use crate::model::task_list::TaskPage;
 use crate::model::task_patch::{SubtaskInput, TaskPatch};
 use crate::model::tree::{IdAssigner, TreeRows};
@@ -51,15 +51,7 @@ pub async fn create(pool: &PgPool, domain: &DomainId, body: &NewTask) -> StoreRe
 
 async fn insert_task(conn: &mut PgConnection, task: &TaskRow) -> sqlx::Result<()> {
     let mut set = RowSet::new(Table::Tasks, 1);
-    columns!(set, [task], TaskRow {
-        id, domain_id, source_server_id, name, task_type => "type", os_type, state, priority, speed_limit,
-        start_target_server, auto_start, migration_ip, region_name, region_id, project_name, project_id,
-        enterprise_project_id, vm_template_id, clonevm_template_id, use_public_ip, use_ipv6, syncing, exist_server,
-        start_network_check, over_speed_threshold, is_need_consistency_check, need_migration_test, target_disk_ids,
-        connected, estimate_complete_time, create_date, start_date, finish_date, migrate_speed, compress_rate,
-        error_json, total_time, float_ip, remain_seconds, target_snapshot_id, log_collect_status, total_cpu_usage,
-        agent_cpu_usage, total_mem_usage, agent_mem_usage, total_disk_io, agent_disk_io, subtask_info,
-    });
+    set.attributes(&[task]);
     set.insert(conn).await
 }
 
@@ -391,8 +383,7 @@ async fn replace_subtasks(
     set.column("id", kept)
         .column("domain_id", rows.iter().map(|r| &r.domain_id).collect::<Vec<_>>())
         .column("task_id", rows.iter().map(|r| r.task_id).collect::<Vec<_>>())
-        .column("position", rows.iter().map(|r| r.position).collect::<Vec<_>>());
-    let attrs: Vec<&Subtask> = rows.iter().map(|r| &r.attrs).collect();
-    columns!(set, attrs, Subtask { name, progress, start_date, end_date, migrate_speed, user_op, process_trace });
+        .column("position", rows.iter().map(|r| r.position).collect::<Vec<_>>())
+        .attributes(&rows.iter().map(|r| &r.attrs).collect::<Vec<_>>());
     set.upsert(conn).await
 }

@@ -125,8 +125,8 @@ impl TreeRows {
             });
             for (position, lv) in group.members.logical_volumes.iter().flatten().enumerate() {
                 let mut attrs = lv.attrs.clone();
-                attrs.block_count.get_or_insert(Int32::parse(0).expect("0 is in range"));
-                attrs.block_size.get_or_insert(Int64::parse(0).expect("0 is in range"));
+                attrs.block_count.get_or_insert(Int32::LOWEST);
+                attrs.block_size.get_or_insert(Int64::LOWEST);
                 rows.logical_volumes.push(LogicalVolumeRow {
                     id: ids.assign(id_of(lv.members.id), &volume_group_id.to_string()),
                     domain_id: domain.clone(),
