@@ -9,6 +9,7 @@ use uuid::Uuid;
 
 use super::domain::DomainId;
 use super::enums::{BootLoader, Firmware, MigrationCycle, OsType, Platform, ServerRole, SourceState, StartType};
+use super::task_list::SourceServerAssociatedView;
 use super::tree::node::{members, Node};
 use super::tree::{BtrfsInput, DiskInput, NetworkInput, TreeInput, TreeRules, VolumeGroupInput};
 use super::values::{Int32, NonNegative, Patch, Speed, Text, Text255};
@@ -253,15 +254,11 @@ impl ServerRow {
     }
 }
 
-/// The brief source server of a task shown alone: `SourceServerResponse`.
+/// The brief source server of a task shown alone: `SourceServerResponse`, the list's
+/// `SourceServerAssociatedWithTask` and the source's migration cycle.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SourceBriefView {
-    pub id: Uuid,
-    pub ip: Option<String>,
-    pub name: Option<String>,
-    pub os_type: Option<OsType>,
-    pub os_version: Option<String>,
-    pub oem_system: Option<bool>,
-    pub state: Option<SourceState>,
+    #[serde(flatten)]
+    pub source: SourceServerAssociatedView,
     pub migration_cycle: Option<MigrationCycle>,
 }

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::enums::{OsType, SourceState, TaskState, TaskType};
@@ -35,7 +35,7 @@ impl<'a> From<&'a SubtaskRow> for SubtaskBriefView<'a> {
 }
 
 /// `SourceServerAssociatedWithTask`.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, Deserialize, sqlx::FromRow)]
 pub struct SourceServerAssociatedView {
     pub id: Uuid,
     pub ip: Option<String>,
