@@ -161,10 +161,10 @@ const CREATE_STATEMENTS: &[Statement] = &[
 
 /// The service's source, as this binary was built: the statements above must appear in it.
 const SERVICE_SOURCE: [&str; 4] = [
-    include_str!("../../store/tasks.rs"),
-    include_str!("../../store/servers.rs"),
-    include_str!("../../store/mod.rs"),
-    include_str!("../../store/credentials.rs"),
+    include_str!("../../src/store/tasks.rs"),
+    include_str!("../../src/store/servers.rs"),
+    include_str!("../../src/store/mod.rs"),
+    include_str!("../../src/store/credentials.rs"),
 ];
 
 /// The statements of the scripts that the service's source no longer contains: when the

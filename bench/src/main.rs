@@ -1,8 +1,8 @@
 //! The load benchmark of `sms-tasks`:
 //!
 //! ```text
-//! cargo run --release --bin bench -- [--sizes 10000,1000000] [--duration-secs 5] [--keep]
-//! cargo run --release --bin bench -- --smoke      # every scenario, tiny sizes, 1 s each (CI)
+//! cargo run --release -p sms-tasks-bench -- [--sizes 10000,1000000] [--duration-secs 5] [--keep]
+//! cargo run --release -p sms-tasks-bench -- --smoke      # every scenario, tiny sizes, 1 s each (CI)
 //! ```
 //!
 //! For each size it seeds a database `sms_bench_<size>` with `sms-tasks seed` (or reuses a
@@ -21,7 +21,7 @@ mod report;
 mod scenarios;
 mod service;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
@@ -104,6 +104,11 @@ async fn main() -> ExitCode {
     }
 }
 
+/// The repository's root: the workspace of the service crate and of this one.
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("bench/ has a parent").to_path_buf()
+}
+
 /// `None` when the server at `url` answers; else a private cluster started under
 /// `target/bench-postgres`.
 async fn locate_server(url: &str) -> anyhow::Result<Option<LocalCluster>> {
@@ -113,7 +118,7 @@ async fn locate_server(url: &str) -> anyhow::Result<Option<LocalCluster>> {
     if answers {
         return Ok(None);
     }
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bench-postgres");
+    let dir = workspace_root().join("target/bench-postgres");
     eprintln!("bench: no PostgreSQL answers at --database-url; starting a private cluster in {}", dir.display());
     let cluster = tokio::task::spawn_blocking(move || LocalCluster::start(&dir)).await??;
     Ok(Some(cluster))
@@ -267,7 +272,7 @@ async fn measure(
 /// How to run this again: the arguments as given, behind `cargo run`.
 fn command_line() -> String {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    format!("cargo run --release --bin bench -- {}", args.join(" ")).trim_end().to_string()
+    format!("cargo run --release -p sms-tasks-bench -- {}", args.join(" ")).trim_end().to_string()
 }
 
 fn cpu_model() -> String {
