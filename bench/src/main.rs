@@ -14,6 +14,7 @@
 //! failed or an answer was wrong (never for a missed target: the numbers are noisy).
 
 mod bodies;
+mod capture;
 mod db;
 mod load;
 mod pgbench;
@@ -94,7 +95,10 @@ async fn main() -> ExitCode {
     match outcome {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => {
-            eprintln!("bench: some requests failed or answered wrongly (see the tables)");
+            eprintln!(
+                "bench: some requests failed or answered wrongly, or the pgbench create script no longer \
+                 runs the service's SQL (see the tables)"
+            );
             ExitCode::FAILURE
         }
         Err(err) => {
@@ -109,7 +113,7 @@ fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("bench/ has a parent").to_path_buf()
 }
 
-/// `None` when the server at `url` answers; else a private cluster started under
+/// `None` when the server at `url` answers (also used by capture.rs's test); else a private cluster started under
 /// `target/bench-postgres`.
 async fn locate_server(url: &str) -> anyhow::Result<Option<LocalCluster>> {
     let answers = tokio::time::timeout(Duration::from_secs(3), <sqlx::PgConnection as sqlx::Connection>::connect(url))
@@ -138,7 +142,6 @@ async fn run(args: Args) -> anyhow::Result<bool> {
         memory: total_memory(),
         postgres: server.version().await?,
         duration_secs: args.duration_secs,
-        sql_drift: pgbench::drift(),
     };
     let dir = std::env::temp_dir().join(format!("sms-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
@@ -174,7 +177,7 @@ async fn run(args: Args) -> anyhow::Result<bool> {
     } else {
         let _ = std::fs::remove_dir_all(&dir);
     }
-    Ok(reports.iter().all(|r| r.errors() == 0))
+    Ok(reports.iter().all(|r| r.errors() == 0 && r.sql_drift.is_empty()))
 }
 
 /// One size: a seeded database, a fresh service, every scenario; then the database is dropped
@@ -217,6 +220,9 @@ async fn measure(
     base_url: &str,
     size: usize,
 ) -> anyhow::Result<SizeReport> {
+    // The service's own SQL for a list page and a create, run in-process (one more task).
+    let service_sql = capture::capture(&database.url, DOMAIN, TOKEN, LIST_LIMIT).await?;
+    let sql_drift = pgbench::create_drift(&service_sql.create);
     let pool = db::connect(&database.url, 2).await?;
     let api = Arc::new(Api::new(base_url, TOKEN)?);
     let duration = bench.duration;
@@ -236,7 +242,7 @@ async fn measure(
 
     // pgbench on the list page right after the service's, under the same conditions.
     let mut comparisons = Vec::new();
-    let list_script = pgbench::list_script(&pool, DOMAIN, TOKEN, LIST_LIMIT, 0).await?;
+    let list_script = pgbench::list_script(&pool, DOMAIN, TOKEN, LIST_LIMIT, 0, &service_sql.list).await?;
     for clients in [1, WRITE_CLIENTS] {
         eprintln!("bench: {size} tasks: pgbench list, {clients} clients");
         let tps = pgbench::run(&bench.pgbench, &bench.dir, &database.url, &list_script, clients, duration).await?;
@@ -250,7 +256,7 @@ async fn measure(
     eprintln!("bench: {size} tasks: create");
     let template = scenarios::create(&api, duration, &mut rows).await?;
     pgbench::insert_source_pool(&pool, DOMAIN, WRITE_CLIENTS, duration).await?;
-    let create_script = pgbench::create_script(&pool, DOMAIN, TOKEN, template).await?;
+    let create_script = pgbench::create_script(&pool, DOMAIN, TOKEN, template, &service_sql.list).await?;
     eprintln!("bench: {size} tasks: pgbench create, {WRITE_CLIENTS} clients");
     let tps = pgbench::run(&bench.pgbench, &bench.dir, &database.url, &create_script, WRITE_CLIENTS, duration).await?;
     let service = rows.iter().find(|m| m.op == "create").map_or(f64::NAN, |m| m.stats.rate());
@@ -265,6 +271,7 @@ async fn measure(
         seed_secs: None,
         measurements: rows,
         comparisons,
+        sql_drift,
         peak_rss_kib: 0,
     })
 }
