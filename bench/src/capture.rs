@@ -154,7 +154,7 @@ mod tests {
         let server_url = cluster.as_ref().map_or(configured, |c| c.url("postgres"));
         let server = crate::db::Server::new(&server_url).unwrap();
         let name = format!("sms_bench_capture_{}", Uuid::new_v4().simple());
-        let mut admin = sqlx::PgConnection::connect(&server_url).await.unwrap();
+        let mut admin = sqlx::PgConnection::connect(&server.database_url("postgres")).await.unwrap();
         sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut admin).await.unwrap();
         let url = server.database_url(&name);
         let outcome = async {
