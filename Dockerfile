@@ -12,41 +12,33 @@
 FROM rust:1-bookworm AS build
 WORKDIR /build
 
-# `stub-targets` creates a placeholder for src/main.rs and for every `path = "....rs"`
-# that Cargo.toml names ([lib], [[bin]], [[bench]], [[test]], [[example]]) when the file is
-# not there, because cargo refuses a manifest whose declared target files are missing even
-# when only `--bin sms-tasks` is built. Existing files are never touched.
-RUN printf '%s\n' \
-      '#!/bin/sh' \
-      'set -eu' \
-      'for f in src/main.rs $(sed -n "s/^[[:space:]]*path[[:space:]]*=[[:space:]]*\"\([^\"]*\.rs\)\".*/\1/p" Cargo.toml); do' \
-      '  [ -e "$f" ] && continue' \
-      '  mkdir -p "$(dirname "$f")"' \
-      '  case "$f" in' \
-      '    */lib.rs) : > "$f" ;;' \
-      '    *) echo "fn main() {}" > "$f" ;;' \
-      '  esac' \
-      'done' \
-      > /usr/local/bin/stub-targets \
- && chmod +x /usr/local/bin/stub-targets
+# The repository is a Cargo workspace: the service crate at the root, the load benchmark in
+# bench/. Only the service is built here (`-p sms-tasks`); cargo still reads every member's
+# manifest, so bench/Cargo.toml is copied too, with a stub for its one target.
 
-# 1. Dependencies only: this layer is reused until Cargo.toml or Cargo.lock change.
+# 1. Dependencies only: this layer is reused until a manifest or Cargo.lock change. The
+#    stubs stand for the targets the manifests declare (src/lib.rs, src/main.rs,
+#    bench/src/main.rs).
 COPY Cargo.toml Cargo.lock ./
-RUN stub-targets \
- && cargo build --release --locked --bin sms-tasks \
+COPY bench/Cargo.toml ./bench/
+RUN mkdir -p src bench/src \
+ && : > src/lib.rs \
+ && echo 'fn main() {}' > src/main.rs \
+ && echo 'fn main() {}' > bench/src/main.rs \
+ && cargo build --release --locked -p sms-tasks --bin sms-tasks \
  && rm -rf src
 
 # 2. The real sources. migrations/ is embedded by refinery::embed_migrations! and
-#    config/default.toml by include_str!, both at compile time.
+#    config/default.toml by include_str!, both at compile time. bench/src keeps its stub: the
+#    image has only the service.
 COPY src ./src
 COPY migrations ./migrations
 COPY config ./config
-# Forget the placeholder build of this crate (COPY keeps the context's mtimes, which can be
-# older than the placeholder artifacts), then build for real.
-RUN stub-targets \
- && rm -rf target/release/.fingerprint/sms-tasks-* \
+# Forget the stub build of this crate (COPY keeps the context's mtimes, which can be older
+# than the stub's artifacts), then build for real.
+RUN rm -rf target/release/.fingerprint/sms-tasks-* \
  && find src -name '*.rs' -exec touch {} + \
- && cargo build --release --locked --bin sms-tasks \
+ && cargo build --release --locked -p sms-tasks --bin sms-tasks \
  && cp target/release/sms-tasks /usr/local/bin/sms-tasks
 
 ########################################################################################

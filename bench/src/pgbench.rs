@@ -16,8 +16,13 @@
 //!   `:client_id` and a per-client counter, as each service create uses a fresh source.
 //! - Both run the token lookup the auth middleware runs for each request.
 //!
-//! The statements are copied from the service's source; [`drift`] checks, against the source
-//! this binary was built from, that they are still there (the table warns, a test fails).
+//! The list script is generated from the statements the service itself ran for a list page
+//! (capture.rs): each `$n` becomes the pgbench variable of what it binds, told by what it is
+//! compared with (see [`list_variable`]); a parameter it cannot tell fails the run. The create
+//! script sends its rows differently from the service (above), so it is written here, with the
+//! generated auth lookup; [`create_drift`] compares what it reproduces ([`CREATE_STATEMENTS`])
+//! with what the service ran for a create, and the run fails (and a test fails) on any
+//! difference.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -27,6 +32,8 @@ use anyhow::{bail, Context};
 use serde_json::Value;
 use sqlx::PgPool;
 use uuid::Uuid;
+
+use crate::capture::Prepared;
 
 /// Highest pgbench `client_id` step: source `n` of client `c` is number `c * CLIENT_STEP + n`.
 const CLIENT_STEP: u64 = 10_000_000;
@@ -67,121 +74,81 @@ fn common_variables(domain: &str, token: &str) -> Vec<(String, String)> {
     vec![("dom".into(), domain.into()), ("tokhash".into(), format!("\\x{hash}"))]
 }
 
-/// A statement the service runs, and the pgbench variables of its parameters `$1`, `$2`, ….
-struct Statement {
-    /// The SQL as the service sends it.
-    sql: &'static str,
-    /// How it is written in the service's source: the literal itself (empty), or the pieces a
-    /// `QueryBuilder` joins.
-    pieces: &'static [&'static str],
-    params: &'static [&'static str],
+/// The `$n` of `sql` (not the start of `$n0`…): its byte offset.
+fn parameter_at(sql: &str, n: usize) -> Option<usize> {
+    let needle = format!("${n}");
+    sql.match_indices(&needle)
+        .map(|(at, _)| at)
+        .find(|&at| !sql[at + needle.len()..].starts_with(|c: char| c.is_ascii_digit()))
 }
 
-impl Statement {
-    /// The statement with `:variables` for its parameters, as a pgbench script line.
-    fn pgbench(&self) -> String {
-        let mut sql = self.sql.to_string();
-        // From the last: `$1` must not replace the start of `$10`.
-        for (i, param) in self.params.iter().enumerate().rev() {
-            sql = sql.replace(&format!("${}", i + 1), &format!(":{param}"));
-        }
-        sql + ";"
+/// The pgbench variable that parameter `$n` of a list statement binds, told by what the
+/// statement compares it with: `domain_id = $n`, `token_sha256 = $n`, `LIMIT $n`, `OFFSET $n`,
+/// `task_id = ANY($n)` (the page's tasks) or `id = ANY($n)` (their sources).
+fn list_variable(sql: &str, n: usize) -> Option<&'static str> {
+    let before = sql[..parameter_at(sql, n)?].trim_end();
+    let last_word =
+        |text: &str| text.rsplit(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).next().map(str::to_string);
+    if let Some(rest) = before.strip_suffix("ANY(") {
+        let column = last_word(rest.trim_end().strip_suffix('=')?.trim_end())?;
+        return match column.as_str() {
+            "task_id" => Some("ids"),
+            "id" => Some("srcs"),
+            _ => None,
+        };
+    }
+    if let Some(rest) = before.strip_suffix('=') {
+        return match last_word(rest.trim_end())?.as_str() {
+            "domain_id" => Some("dom"),
+            "token_sha256" => Some("tokhash"),
+            _ => None,
+        };
+    }
+    match last_word(before)?.to_ascii_uppercase().as_str() {
+        "LIMIT" => Some("lim"),
+        "OFFSET" => Some("off"),
+        _ => None,
     }
 }
 
-const AUTH_LOOKUP: Statement = Statement {
-    sql: "SELECT domain_id FROM auth_tokens WHERE token_sha256 = $1 AND revoked_at IS NULL",
-    pieces: &[],
-    params: &["tokhash::bytea"],
-};
-
-/// `GET /v3/tasks` with no filter at an offset below the deferred join (src/store/tasks.rs
-/// `count`, `page_query`, `page`), after the auth middleware's token lookup.
-const LIST_STATEMENTS: &[Statement] = &[
-    AUTH_LOOKUP,
-    Statement {
-        sql: "SELECT coalesce(sum(n), 0)::bigint FROM task_counts WHERE domain_id = $1",
-        pieces: &["SELECT coalesce(sum(n), 0)::bigint FROM task_counts WHERE domain_id = "],
-        params: &["dom"],
-    },
-    Statement {
-        sql: "SELECT * FROM tasks WHERE domain_id = $1 ORDER BY create_date DESC, id DESC LIMIT $2 OFFSET $3",
-        pieces: &["SELECT * FROM tasks", " WHERE domain_id = ", " ORDER BY create_date DESC, id DESC LIMIT ", " OFFSET "],
-        params: &["dom", "lim", "off"],
-    },
-    Statement {
-        sql: "SELECT * FROM subtasks WHERE domain_id = $1 AND task_id = ANY($2) ORDER BY task_id, position",
-        pieces: &[],
-        params: &["dom", "ids::uuid[]"],
-    },
-    Statement {
-        sql: "SELECT * FROM special_configs WHERE domain_id = $1 AND task_id = ANY($2) ORDER BY task_id, position",
-        pieces: &[],
-        params: &["dom", "ids::uuid[]"],
-    },
-    Statement {
-        sql: "SELECT id, ip, name, os_type, os_version, oem_system, state FROM servers WHERE domain_id = $1 AND id = ANY($2)",
-        pieces: &[],
-        params: &["dom", "srcs::uuid[]"],
-    },
-    Statement {
-        sql: "SELECT id, task_id, vm_id, name, ip, os_type, os_version FROM servers WHERE domain_id = $1 AND task_id = ANY($2)",
-        pieces: &[],
-        params: &["dom", "ids::uuid[]"],
-    },
-    Statement {
-        sql: "SELECT task_id, vm_id, name FROM task_clone_servers WHERE domain_id = $1 AND task_id = ANY($2)",
-        pieces: &[],
-        params: &["dom", "ids::uuid[]"],
-    },
-    Statement {
-        sql: "SELECT * FROM task_network_checks WHERE domain_id = $1 AND task_id = ANY($2)",
-        pieces: &[],
-        params: &["dom", "ids::uuid[]"],
-    },
-];
-
-/// The statements of `POST /v3/tasks` the create script reproduces (src/store/tasks.rs
-/// `create`, src/store/servers.rs `insert`, src/store/mod.rs `insert_rows` and
-/// `allocate_ids`); the script gives them their parameters in SQL (see the module comment).
-const CREATE_STATEMENTS: &[Statement] = &[
-    AUTH_LOOKUP,
-    Statement {
-        sql: "SELECT connected FROM servers WHERE domain_id = $1 AND id = $2 AND role = 'source' FOR UPDATE",
-        pieces: &[],
-        params: &[],
-    },
-    Statement {
-        sql: "INSERT INTO <table> SELECT * FROM jsonb_populate_recordset(NULL::<table>, $1)",
-        pieces: &["INSERT INTO {name} SELECT * FROM jsonb_populate_recordset(NULL::{name}, $1)"],
-        params: &[],
-    },
-    Statement { sql: "SELECT nextval('object_id_seq') FROM generate_series(1, $1)", pieces: &[], params: &[] },
-];
-
-/// The service's source, as this binary was built: the statements above must appear in it.
-const SERVICE_SOURCE: [&str; 4] = [
-    include_str!("../../store/tasks.rs"),
-    include_str!("../../store/servers.rs"),
-    include_str!("../../store/mod.rs"),
-    include_str!("../../store/credentials.rs"),
-];
-
-/// The statements of the scripts that the service's source no longer contains: when the
-/// service's SQL changes, the scripts must follow, or pgbench measures other work.
-pub fn drift() -> Vec<&'static str> {
-    let found = |piece: &str| SERVICE_SOURCE.iter().any(|source| source.contains(piece));
-    LIST_STATEMENTS
-        .iter()
-        .chain(CREATE_STATEMENTS)
-        .flat_map(|s| if s.pieces.is_empty() { std::slice::from_ref(&s.sql) } else { s.pieces })
-        .copied()
-        .filter(|piece| !found(piece))
-        .collect()
+/// `statement` as a pgbench script command: each `$n` becomes `:variable::type`, with the type
+/// the service declared for it.
+fn pgbench_command(statement: &Prepared) -> anyhow::Result<String> {
+    let mut sql = statement.sql.clone();
+    // From the last: `$1` must not replace the start of `$10`.
+    for (i, ty) in statement.types.iter().enumerate().rev() {
+        let n = i + 1;
+        let Some(variable) = list_variable(&statement.sql, n) else {
+            bail!(
+                "bench/src/pgbench.rs cannot tell what parameter ${n} of the service's statement binds \
+                 (teach `list_variable`): {}",
+                statement.sql
+            );
+        };
+        sql = sql.replace(&format!("${n}"), &format!(":{variable}::{ty}"));
+    }
+    Ok(sql + ";")
 }
 
-/// `GET /v3/tasks?limit=…&offset=…` with no filter.
-pub async fn list_script(pool: &PgPool, domain: &str, token: &str, limit: i64, offset: i64) -> anyhow::Result<Script> {
+/// The auth middleware's statements among `list` (those that bind the token hash).
+fn auth_statements(list: &[Prepared]) -> Vec<&Prepared> {
+    list.iter().filter(|p| (1..=p.types.len()).any(|n| list_variable(&p.sql, n) == Some("tokhash"))).collect()
+}
+
+/// `GET /v3/tasks?limit=…&offset=…` with no filter: `service_list`, the statements the service
+/// ran for such a page (capture.rs), with their parameters as pgbench variables.
+pub async fn list_script(
+    pool: &PgPool,
+    domain: &str,
+    token: &str,
+    limit: i64,
+    offset: i64,
+    service_list: &[Prepared],
+) -> anyhow::Result<Script> {
+    if auth_statements(service_list).is_empty() || !service_list.iter().any(|p| p.sql.contains("FROM tasks")) {
+        bail!("the service's list SQL has no auth lookup or no page query: {service_list:#?}");
+    }
+    // Only to fill the variables: the page's ids and their sources, as the page query finds them.
     let page: Vec<(Uuid, Uuid)> = sqlx::query_as(
         "SELECT id, source_server_id FROM tasks WHERE domain_id = $1
          ORDER BY create_date DESC, id DESC LIMIT $2 OFFSET $3",
@@ -201,12 +168,63 @@ pub async fn list_script(pool: &PgPool, domain: &str, token: &str, limit: i64, o
     variables.push(("ids".into(), array(page.iter().map(|p| p.0).collect())));
     variables.push(("srcs".into(), array(page.iter().map(|p| p.1).collect())));
     let mut text =
-        String::from("-- The SQL of GET /v3/tasks (src/store/tasks.rs `count` and `page`), statement for statement.\n");
-    for statement in LIST_STATEMENTS {
-        text.push_str(&statement.pgbench());
+        String::from("-- The SQL the service ran for GET /v3/tasks (read back from PostgreSQL), in order.\n");
+    for statement in service_list {
+        text.push_str(&pgbench_command(statement)?);
         text.push('\n');
     }
     Ok(Script { name: "list", text, variables })
+}
+
+/// The statements of `POST /v3/tasks` that the create script reproduces (the service's
+/// `tasks::create`, `servers::insert`, `insert_rows` and `allocate_ids`), as the service sends
+/// them; `{t}` stands for a table name. The script gives them their parameters in SQL (see
+/// the module comment).
+pub const CREATE_STATEMENTS: &[&str] = &[
+    "SELECT connected FROM servers WHERE domain_id = $1 AND id = $2 AND role = 'source' FOR UPDATE",
+    "INSERT INTO {t} SELECT * FROM jsonb_populate_recordset(NULL::{t}, $1)",
+    "SELECT nextval('object_id_seq') FROM generate_series(1, $1)",
+];
+
+/// Whether `sql` is `pattern` with one table name for every `{t}`.
+fn matches(pattern: &str, sql: &str) -> bool {
+    let mut parts = pattern.split("{t}");
+    let Some(rest) = sql.strip_prefix(parts.next().unwrap_or_default()) else {
+        return false;
+    };
+    let mut rest = rest;
+    let mut table: Option<&str> = None;
+    for part in parts {
+        let end = rest.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(rest.len());
+        let (name, after) = rest.split_at(end);
+        if name.is_empty() || table.is_some_and(|t| t != name) {
+            return false;
+        }
+        table = Some(name);
+        let Some(after) = after.strip_prefix(part) else {
+            return false;
+        };
+        rest = after;
+    }
+    rest.is_empty()
+}
+
+/// How the create script differs from `service_create`, the statements the service ran for a
+/// create (capture.rs): the statements it runs that the script does not reproduce, and those
+/// of the script it no longer runs. Empty when they agree.
+pub fn create_drift(service_create: &[Prepared]) -> Vec<String> {
+    let mut drift: Vec<String> = service_create
+        .iter()
+        .filter(|p| !CREATE_STATEMENTS.iter().any(|pattern| matches(pattern, &p.sql)))
+        .map(|p| format!("the service runs `{}` for a create; the pgbench create script does not", p.sql))
+        .collect();
+    drift.extend(
+        CREATE_STATEMENTS
+            .iter()
+            .filter(|pattern| !service_create.iter().any(|p| matches(pattern, &p.sql)))
+            .map(|pattern| format!("the pgbench create script runs `{pattern}`; the service no longer does")),
+    );
+    drift
 }
 
 /// One table's rows of a created task: the JSON of each stored row, and the columns that get
@@ -224,7 +242,15 @@ struct TemplateRow {
 
 /// `POST /v3/tasks` with the tree of `template_task` (a task the service created): the token
 /// lookup, then `tasks::create` and `servers::insert` in one transaction.
-pub async fn create_script(pool: &PgPool, domain: &str, token: &str, template_task: Uuid) -> anyhow::Result<Script> {
+///
+/// `service_list` gives the auth lookup (the statements a list page ran, capture.rs).
+pub async fn create_script(
+    pool: &PgPool,
+    domain: &str,
+    token: &str,
+    template_task: Uuid,
+    service_list: &[Prepared],
+) -> anyhow::Result<Script> {
     let task: Value = one_row(pool, "SELECT to_jsonb(t) FROM tasks t WHERE id = $1", template_task).await?;
     let target: Value = one_row(pool, "SELECT to_jsonb(s) FROM servers s WHERE task_id = $1", template_task).await?;
     let target_id: Uuid = target["id"].as_str().context("a target id")?.parse()?;
@@ -235,6 +261,9 @@ pub async fn create_script(pool: &PgPool, domain: &str, token: &str, template_ta
     variables.push(("nids".into(), id_count.to_string()));
     variables.push(("tpl_task".into(), task.to_string()));
     variables.push(("tpl_target".into(), target.to_string()));
+    let auth: Vec<String> =
+        auth_statements(service_list).into_iter().map(pgbench_command).collect::<anyhow::Result<_>>()?;
+    let auth = auth.join("\n");
     let mut text = format!(
         "-- The SQL of POST /v3/tasks (src/store/tasks.rs `create`, src/store/servers.rs `insert`).
 \\set k :k + 1
@@ -250,7 +279,7 @@ INSERT INTO servers SELECT * FROM jsonb_populate_recordset(NULL::servers, jsonb_
   || jsonb_build_object('id', :target_id::uuid, 'task_id', :task_id::uuid, 'add_date', :now_ms::bigint)));
 SELECT array_agg(n)::text AS ids FROM (SELECT nextval('object_id_seq') AS n FROM generate_series(1, :nids)) s \\gset
 ",
-        auth = AUTH_LOOKUP.pgbench()
+        auth = auth
     );
     for table in &tree {
         if table.rows.is_empty() {
@@ -427,10 +456,62 @@ fn parse_tps(output: &str) -> Option<f64> {
 
 #[cfg(test)]
 mod tests {
-    /// Fails when the service's SQL changed and the pgbench scripts did not follow.
+    use super::*;
+
+    fn prepared(sql: &str, types: &[&str]) -> Prepared {
+        Prepared { sql: sql.into(), types: types.iter().map(|t| t.to_string()).collect() }
+    }
+
     #[test]
-    fn scripts_run_the_statements_of_the_service() {
-        assert_eq!(super::drift(), Vec::<&str>::new());
+    fn list_parameters_become_pgbench_variables() {
+        let page = prepared(
+            "SELECT * FROM tasks WHERE domain_id = $1 ORDER BY create_date DESC, id DESC LIMIT $2 OFFSET $3",
+            &["text", "bigint", "bigint"],
+        );
+        assert_eq!(
+            pgbench_command(&page).unwrap(),
+            "SELECT * FROM tasks WHERE domain_id = :dom::text ORDER BY create_date DESC, id DESC \
+             LIMIT :lim::bigint OFFSET :off::bigint;"
+        );
+        let sources = prepared("SELECT id FROM servers WHERE domain_id = $1 AND id = ANY($2)", &["text", "uuid[]"]);
+        assert_eq!(
+            pgbench_command(&sources).unwrap(),
+            "SELECT id FROM servers WHERE domain_id = :dom::text AND id = ANY(:srcs::uuid[]);"
+        );
+        let children = prepared("SELECT * FROM subtasks WHERE task_id = ANY($2) AND domain_id=$1", &["text", "uuid[]"]);
+        assert_eq!(
+            pgbench_command(&children).unwrap(),
+            "SELECT * FROM subtasks WHERE task_id = ANY(:ids::uuid[]) AND domain_id=:dom::text;"
+        );
+        let auth = prepared("SELECT domain_id FROM auth_tokens WHERE token_sha256 = $1", &["bytea"]);
+        assert_eq!(auth_statements(&[page.clone(), auth.clone()]), vec![&auth]);
+    }
+
+    #[test]
+    fn an_unknown_list_parameter_fails() {
+        let unknown = prepared("SELECT * FROM tasks WHERE domain_id = $1 AND create_date < $2", &["text", "bigint"]);
+        assert!(pgbench_command(&unknown).unwrap_err().to_string().contains("parameter $2"));
+        let ten = prepared(&format!("SELECT 1 WHERE domain_id = $10{}", ""), &[]);
+        assert_eq!(parameter_at(&ten.sql, 1), None);
+    }
+
+    #[test]
+    fn create_drift_names_both_sides() {
+        let service = [
+            prepared(CREATE_STATEMENTS[0], &["text", "uuid"]),
+            prepared("INSERT INTO tasks SELECT * FROM jsonb_populate_recordset(NULL::tasks, $1)", &["jsonb"]),
+            prepared("INSERT INTO disks SELECT * FROM jsonb_populate_recordset(NULL::disks, $1)", &["jsonb"]),
+            prepared(CREATE_STATEMENTS[2], &["bigint"]),
+        ];
+        assert_eq!(create_drift(&service), Vec::<String>::new());
+        assert!(!matches(
+            CREATE_STATEMENTS[1],
+            "INSERT INTO disks SELECT * FROM jsonb_populate_recordset(NULL::tasks, $1)"
+        ));
+        let unnest = prepared("INSERT INTO disks (id, name) SELECT * FROM UNNEST($1::bigint[], $2::text[])", &[]);
+        let drift = create_drift(&[service[0].clone(), service[3].clone(), unnest]);
+        assert_eq!(drift.len(), 2, "{drift:?}");
+        assert!(drift[0].contains("UNNEST") && drift[1].contains("jsonb_populate_recordset"), "{drift:?}");
     }
 
     #[test]

@@ -8,18 +8,18 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context};
 use tokio::process::{Child, Command};
 
-/// Builds the release service binary next to this one (a no-op when it is up to date), so
-/// the benchmark never measures a stale build.
+/// Builds the release service binary next to this one (the workspace has one target
+/// directory; a no-op when it is up to date), so the benchmark never measures a stale build.
 pub fn build() -> anyhow::Result<PathBuf> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    eprintln!("bench: cargo build --release --bin sms-tasks");
+    eprintln!("bench: cargo build --release -p sms-tasks --bin sms-tasks");
     let status = std::process::Command::new(&cargo)
-        .args(["build", "--release", "--bin", "sms-tasks"])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["build", "--release", "-p", "sms-tasks", "--bin", "sms-tasks"])
+        .current_dir(crate::workspace_root())
         .status()
         .with_context(|| format!("cannot run {cargo}"))?;
     if !status.success() {
-        bail!("cargo build --release --bin sms-tasks failed ({status})");
+        bail!("cargo build --release -p sms-tasks --bin sms-tasks failed ({status})");
     }
     let exe = std::env::current_exe()?;
     let binary = exe.parent().context("the bench binary has no directory")?.join("sms-tasks");

@@ -1,8 +1,8 @@
 //! The load benchmark of `sms-tasks`:
 //!
 //! ```text
-//! cargo run --release --bin bench -- [--sizes 10000,1000000] [--duration-secs 5] [--keep]
-//! cargo run --release --bin bench -- --smoke      # every scenario, tiny sizes, 1 s each (CI)
+//! cargo run --release -p sms-tasks-bench -- [--sizes 10000,1000000] [--duration-secs 5] [--keep]
+//! cargo run --release -p sms-tasks-bench -- --smoke      # every scenario, tiny sizes, 1 s each (CI)
 //! ```
 //!
 //! For each size it seeds a database `sms_bench_<size>` with `sms-tasks seed` (or reuses a
@@ -14,6 +14,7 @@
 //! failed or an answer was wrong (never for a missed target: the numbers are noisy).
 
 mod bodies;
+mod capture;
 mod db;
 mod load;
 mod pgbench;
@@ -21,7 +22,7 @@ mod report;
 mod scenarios;
 mod service;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
@@ -94,7 +95,10 @@ async fn main() -> ExitCode {
     match outcome {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => {
-            eprintln!("bench: some requests failed or answered wrongly (see the tables)");
+            eprintln!(
+                "bench: some requests failed or answered wrongly, or the pgbench create script no longer \
+                 runs the service's SQL (see the tables)"
+            );
             ExitCode::FAILURE
         }
         Err(err) => {
@@ -104,7 +108,12 @@ async fn main() -> ExitCode {
     }
 }
 
-/// `None` when the server at `url` answers; else a private cluster started under
+/// The repository's root: the workspace of the service crate and of this one.
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("bench/ has a parent").to_path_buf()
+}
+
+/// `None` when the server at `url` answers (also used by capture.rs's test); else a private cluster started under
 /// `target/bench-postgres`.
 async fn locate_server(url: &str) -> anyhow::Result<Option<LocalCluster>> {
     let answers = tokio::time::timeout(Duration::from_secs(3), <sqlx::PgConnection as sqlx::Connection>::connect(url))
@@ -113,7 +122,7 @@ async fn locate_server(url: &str) -> anyhow::Result<Option<LocalCluster>> {
     if answers {
         return Ok(None);
     }
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bench-postgres");
+    let dir = workspace_root().join("target/bench-postgres");
     eprintln!("bench: no PostgreSQL answers at --database-url; starting a private cluster in {}", dir.display());
     let cluster = tokio::task::spawn_blocking(move || LocalCluster::start(&dir)).await??;
     Ok(Some(cluster))
@@ -133,7 +142,6 @@ async fn run(args: Args) -> anyhow::Result<bool> {
         memory: total_memory(),
         postgres: server.version().await?,
         duration_secs: args.duration_secs,
-        sql_drift: pgbench::drift(),
     };
     let dir = std::env::temp_dir().join(format!("sms-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
@@ -169,7 +177,7 @@ async fn run(args: Args) -> anyhow::Result<bool> {
     } else {
         let _ = std::fs::remove_dir_all(&dir);
     }
-    Ok(reports.iter().all(|r| r.errors() == 0))
+    Ok(reports.iter().all(|r| r.errors() == 0 && r.sql_drift.is_empty()))
 }
 
 /// One size: a seeded database, a fresh service, every scenario; then the database is dropped
@@ -212,6 +220,9 @@ async fn measure(
     base_url: &str,
     size: usize,
 ) -> anyhow::Result<SizeReport> {
+    // The service's own SQL for a list page and a create, run in-process (one more task).
+    let service_sql = capture::capture(&database.url, DOMAIN, TOKEN, LIST_LIMIT).await?;
+    let sql_drift = pgbench::create_drift(&service_sql.create);
     let pool = db::connect(&database.url, 2).await?;
     let api = Arc::new(Api::new(base_url, TOKEN)?);
     let duration = bench.duration;
@@ -231,7 +242,7 @@ async fn measure(
 
     // pgbench on the list page right after the service's, under the same conditions.
     let mut comparisons = Vec::new();
-    let list_script = pgbench::list_script(&pool, DOMAIN, TOKEN, LIST_LIMIT, 0).await?;
+    let list_script = pgbench::list_script(&pool, DOMAIN, TOKEN, LIST_LIMIT, 0, &service_sql.list).await?;
     for clients in [1, WRITE_CLIENTS] {
         eprintln!("bench: {size} tasks: pgbench list, {clients} clients");
         let tps = pgbench::run(&bench.pgbench, &bench.dir, &database.url, &list_script, clients, duration).await?;
@@ -245,7 +256,7 @@ async fn measure(
     eprintln!("bench: {size} tasks: create");
     let template = scenarios::create(&api, duration, &mut rows).await?;
     pgbench::insert_source_pool(&pool, DOMAIN, WRITE_CLIENTS, duration).await?;
-    let create_script = pgbench::create_script(&pool, DOMAIN, TOKEN, template).await?;
+    let create_script = pgbench::create_script(&pool, DOMAIN, TOKEN, template, &service_sql.list).await?;
     eprintln!("bench: {size} tasks: pgbench create, {WRITE_CLIENTS} clients");
     let tps = pgbench::run(&bench.pgbench, &bench.dir, &database.url, &create_script, WRITE_CLIENTS, duration).await?;
     let service = rows.iter().find(|m| m.op == "create").map_or(f64::NAN, |m| m.stats.rate());
@@ -260,6 +271,7 @@ async fn measure(
         seed_secs: None,
         measurements: rows,
         comparisons,
+        sql_drift,
         peak_rss_kib: 0,
     })
 }
@@ -267,7 +279,7 @@ async fn measure(
 /// How to run this again: the arguments as given, behind `cargo run`.
 fn command_line() -> String {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    format!("cargo run --release --bin bench -- {}", args.join(" ")).trim_end().to_string()
+    format!("cargo run --release -p sms-tasks-bench -- {}", args.join(" ")).trim_end().to_string()
 }
 
 fn cpu_model() -> String {
