@@ -309,23 +309,22 @@ pub fn source_body(name: &str) -> Value {
     json!({ "name": name, "os_type": "LINUX", "ip": "192.168.0.154", "os_version": "CENTOS_7_64BIT" })
 }
 
-/// The example request body of an API page: the JSON after `marker`, up to `end`.
-pub fn seed_example(file: &str, marker: &str, end: &str) -> Value {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/seeds").join(file);
+/// A JSON fixture from `tests/fixtures/` (the example bodies of the API reference pages, kept in
+/// the repository so that a clone tests on its own).
+pub fn fixture(name: &str) -> Value {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name);
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
-    let start = text.find(marker).unwrap_or_else(|| panic!("{marker:?} in {file}")) + marker.len();
-    let stop = start + text[start..].find(end).unwrap_or_else(|| panic!("{end:?} in {file}"));
-    serde_json::from_str(text[start..stop].trim()).unwrap_or_else(|e| panic!("example JSON of {file}: {e}"))
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("fixture {name}: {e}"))
 }
 
 /// Seed 003's example create request, pointed at `source_id`.
 pub fn create_task_example(source_id: &str) -> Value {
-    let mut body = seed_example("003_292d7a60b1fb700c.txt", "POST https://{endpoint}/v3/tasks", "Example Responses");
+    let mut body = fixture("create_task_example.json");
     body["source_server"]["id"] = json!(source_id);
     body
 }
 
 /// Seed 004's example update request.
 pub fn update_task_example() -> Value {
-    seed_example("004_75b5f927736fd5ec.txt", "/v3/tasks/ef3b9722-07a0-40ae-89b0-889ee96dxxxx", "Example Response")
+    fixture("update_task_example.json")
 }
