@@ -96,13 +96,24 @@ pub async fn create_database_if_missing(url: &str) -> anyhow::Result<()> {
         let statement = format!("CREATE DATABASE \"{}\"", name.replace('"', "\"\""));
         match sqlx::query(&statement).execute(&mut conn).await {
             Ok(_) => tracing::info!(database = %name, "created the database"),
-            // Another instance created it between our check and our CREATE.
-            Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("42P04") => {}
+            // Another instance created it between our check and our CREATE: the database is
+            // there, which is all we wanted.
+            Err(sqlx::Error::Database(e)) if is_concurrent_create(e.code().as_deref()) => {
+                tracing::info!(database = %name, "another instance created the database at the same time");
+            }
             Err(e) => return Err(e).context(format!("cannot create database {name}")),
         }
     }
     conn.close().await?;
     Ok(())
+}
+
+/// Whether a `CREATE DATABASE` failed only because another session created the same database
+/// concurrently: 42P04 (`duplicate_database`) when the other one committed before ours looked,
+/// 23505 (`unique_violation` on `pg_database_datname_index`) when both inserted the catalog row
+/// at the same time.
+fn is_concurrent_create(sqlstate: Option<&str>) -> bool {
+    matches!(sqlstate, Some("42P04" | "23505"))
 }
 
 /// Applies the migrations in `migrations/` under an advisory lock, so that instances starting
@@ -131,5 +142,18 @@ fn redact(url: &str) -> String {
             parsed.to_string()
         }
         _ => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_concurrent_creator_counts_as_success_and_other_errors_do_not() {
+        assert!(is_concurrent_create(Some("42P04")));
+        assert!(is_concurrent_create(Some("23505")));
+        assert!(!is_concurrent_create(Some("42501")), "insufficient privilege is a real failure");
+        assert!(!is_concurrent_create(None));
     }
 }
