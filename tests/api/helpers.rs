@@ -111,7 +111,7 @@ pub async fn spawn_app() -> TestApp {
     let mut settings = Settings::load(None).expect("default settings");
     settings.server.listen = "127.0.0.1:0".into();
     settings.server.workers = 2;
-    settings.database.url = url.clone();
+    settings.database.configured_url = Some(url.clone());
     settings.auth.tokens = vec![
         TokenSetting { token: TOKEN_A.into(), domain_id: DOMAIN_A.into() },
         TokenSetting { token: TOKEN_B.into(), domain_id: DOMAIN_B.into() },
