@@ -51,7 +51,7 @@ pub const TABLES: &[&str] = &[
 static SERVER_URL: OnceCell<String> = OnceCell::const_new();
 
 /// The URL of the server's maintenance database (`postgres`).
-async fn server_url() -> &'static str {
+pub async fn server_url() -> &'static str {
     SERVER_URL
         .get_or_init(|| async {
             let configured =
@@ -83,7 +83,8 @@ fn configured_maintenance_url(url: &str) -> String {
     parsed.to_string()
 }
 
-fn database_url(server: &str, database: &str) -> String {
+/// The URL of `database` on the server of `server` (a URL).
+pub fn database_url(server: &str, database: &str) -> String {
     let mut parsed = url::Url::parse(server).unwrap();
     parsed.set_path(&format!("/{database}"));
     parsed.to_string()
@@ -134,20 +135,25 @@ impl Drop for TestApp {
     /// on the test's own runtime (sqlx pings it first), and that runtime is blocked here, so
     /// `pool.close().await` could wait forever. `WITH (FORCE)` ends every session instead.
     fn drop(&mut self) {
-        let (server, database) = (self.server.clone(), self.database.clone());
-        std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-            runtime.block_on(async move {
-                if let Ok(mut admin) = PgConnection::connect(&server).await {
-                    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)"))
-                        .execute(&mut admin)
-                        .await;
-                }
-            });
-        })
-        .join()
-        .ok();
+        drop_database_blocking(&self.server, &self.database);
     }
+}
+
+/// Drops `database` on `server` (a URL) and ends its sessions, from any context, including a
+/// `Drop` on a blocked runtime: it runs on a thread and runtime of its own.
+pub fn drop_database_blocking(server: &str, database: &str) {
+    let (server, database) = (server.to_string(), database.to_string());
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        runtime.block_on(async move {
+            if let Ok(mut admin) = PgConnection::connect(&server).await {
+                let _ =
+                    sqlx::query(&format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)")).execute(&mut admin).await;
+            }
+        });
+    })
+    .join()
+    .ok();
 }
 
 /// A response: status, headers and JSON body (`Value::Null` when the body is not JSON).
