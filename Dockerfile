@@ -58,8 +58,9 @@ RUN groupadd --system --gid 10001 sms \
 
 COPY --from=build /usr/local/bin/sms-tasks /usr/local/bin/sms-tasks
 
-# Writable working directory (only used if the service ever falls back to a private
-# PostgreSQL cluster under .data/; set SMS__DATABASE__LOCAL_CLUSTER=false to rule that out).
+# Writable working directory (only used by a private PostgreSQL cluster under .data/, which
+# starts only when no database URL is configured and the default server does not answer; a
+# DATABASE_URL, or SMS__DATABASE__LOCAL_CLUSTER=false, rules it out).
 WORKDIR /var/lib/sms-tasks
 USER 10001:10001
 

@@ -1,6 +1,8 @@
 //! Layered settings: the built-in `config/default.toml` < an optional file < `SMS__…`
-//! environment variables < `DATABASE_URL`. Validated once, at start.
+//! environment variables < `DATABASE_URL`. Validated once, at start. Also records whether a
+//! database URL was configured at all, which decides whether a private cluster may stand in.
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
@@ -9,6 +11,11 @@ use serde::Deserialize;
 
 /// The documented defaults, built into the binary so it runs outside the checkout too.
 const DEFAULTS: &str = include_str!("../config/default.toml");
+
+/// The database used when no layer sets `database.url` (the embedded default). It is not in
+/// `config/default.toml` as a value, so that "no URL configured" stays visible after layering:
+/// only then may a private cluster stand in for a server that does not answer.
+pub const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/sms_tasks";
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct Settings {
@@ -28,11 +35,29 @@ pub struct ServerSettings {
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct DatabaseSettings {
-    pub url: String,
+    /// `database.url` as a layer set it (a `--config` file, `SMS__DATABASE__URL` or
+    /// `DATABASE_URL`); `None` when none did. [`DatabaseSettings::url`] applies the default.
+    #[serde(rename = "url", default)]
+    pub configured_url: Option<String>,
     pub pool_size: u32,
     pub connect_timeout_secs: u64,
+    pub start_timeout_secs: u64,
     pub local_cluster: bool,
     pub local_cluster_dir: PathBuf,
+}
+
+impl DatabaseSettings {
+    /// The URL to connect to: the configured one, else [`DEFAULT_DATABASE_URL`].
+    pub fn url(&self) -> &str {
+        self.configured_url.as_deref().unwrap_or(DEFAULT_DATABASE_URL)
+    }
+
+    /// Whether a private cluster may replace a server that does not answer at start: only for
+    /// the embedded default. A configured URL names the database the operator wants, and an
+    /// empty stand-in would hide an outage behind a service that seems to work.
+    pub fn may_start_local_cluster(&self) -> bool {
+        self.local_cluster && self.configured_url.is_none()
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -91,15 +116,28 @@ impl std::fmt::Debug for TokenSetting {
 impl Settings {
     /// Loads the layers and validates the result. `file` is `--config` (or `SMS_CONFIG`).
     pub fn load(file: Option<&Path>) -> anyhow::Result<Settings> {
+        // Variables that are not UTF-8 cannot be settings; skip them rather than panic.
+        let env = std::env::vars_os().filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)));
+        Self::load_from(file, env.collect())
+    }
+
+    /// [`Settings::load`] with the environment given, so that tests need not change the
+    /// process's own.
+    fn load_from(file: Option<&Path>, env: HashMap<String, String>) -> anyhow::Result<Settings> {
         let mut builder =
             config::Config::builder().add_source(config::File::from_str(DEFAULTS, config::FileFormat::Toml));
         if let Some(file) = file {
             builder = builder.add_source(config::File::from(file).required(true));
         }
+        let database_url = env.get("DATABASE_URL").cloned();
         builder = builder.add_source(
-            config::Environment::with_prefix("SMS").prefix_separator("__").separator("__").try_parsing(true),
+            config::Environment::with_prefix("SMS")
+                .prefix_separator("__")
+                .separator("__")
+                .try_parsing(true)
+                .source(Some(env.into_iter().collect())),
         );
-        if let Ok(url) = std::env::var("DATABASE_URL") {
+        if let Some(url) = database_url {
             builder = builder.set_override("database.url", url)?;
         }
         let settings: Settings = builder.build().and_then(|c| c.try_deserialize()).context("invalid settings")?;
@@ -115,7 +153,8 @@ impl Settings {
         if self.database.pool_size == 0 {
             bail!("invalid settings: database.pool_size must be at least 1");
         }
-        if !self.database.url.starts_with("postgres://") && !self.database.url.starts_with("postgresql://") {
+        let url = self.database.url();
+        if !url.starts_with("postgres://") && !url.starts_with("postgresql://") {
             bail!("invalid settings: database.url must be a postgres:// URL");
         }
         for (i, k) in self.auth.access_keys.iter().enumerate() {
@@ -169,5 +208,92 @@ mod tests {
         settings.server.listen = "nowhere".into();
         let err = settings.validate().unwrap_err().to_string();
         assert!(err.contains("server.listen"), "{err}");
+    }
+
+    fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    /// A settings file with `text`, removed when dropped.
+    struct TempFile(PathBuf);
+
+    impl TempFile {
+        fn new(text: &str) -> TempFile {
+            let path = std::env::temp_dir().join(format!("sms-tasks-settings-{}.toml", uuid::Uuid::new_v4().simple()));
+            std::fs::write(&path, text).unwrap();
+            TempFile(path)
+        }
+    }
+
+    impl Drop for TempFile {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_file(&self.0);
+        }
+    }
+
+    const CONFIGURED: &str = "postgres://app@db.example:5432/app";
+
+    #[test]
+    fn without_a_configured_url_the_embedded_default_applies_and_may_be_replaced_by_a_cluster() {
+        let settings = Settings::load_from(None, env(&[("SMS__SERVER__WORKERS", "2")])).unwrap();
+        assert_eq!(settings.database.configured_url, None);
+        assert_eq!(settings.database.url(), DEFAULT_DATABASE_URL);
+        assert!(settings.database.may_start_local_cluster());
+        assert_eq!(settings.database.start_timeout_secs, 30);
+    }
+
+    #[test]
+    fn a_file_without_a_database_url_leaves_it_unconfigured() {
+        let file = TempFile::new("[server]\nlisten = \"127.0.0.1:9000\"\n");
+        let settings = Settings::load_from(Some(&file.0), env(&[])).unwrap();
+        assert_eq!(settings.server.listen, "127.0.0.1:9000");
+        assert_eq!(settings.database.configured_url, None);
+        assert!(settings.database.may_start_local_cluster());
+    }
+
+    #[test]
+    fn a_url_in_the_config_file_is_configured() {
+        let file = TempFile::new(&format!("[database]\nurl = \"{CONFIGURED}\"\n"));
+        let settings = Settings::load_from(Some(&file.0), env(&[])).unwrap();
+        assert_eq!(settings.database.url(), CONFIGURED);
+        assert!(!settings.database.may_start_local_cluster());
+    }
+
+    #[test]
+    fn a_url_in_sms_database_url_is_configured() {
+        let settings = Settings::load_from(None, env(&[("SMS__DATABASE__URL", CONFIGURED)])).unwrap();
+        assert_eq!(settings.database.url(), CONFIGURED);
+        assert!(!settings.database.may_start_local_cluster());
+    }
+
+    #[test]
+    fn database_url_is_configured_and_wins_over_the_other_layers() {
+        let file = TempFile::new("[database]\nurl = \"postgres://from-file/x\"\n");
+        let vars = env(&[("SMS__DATABASE__URL", "postgres://from-sms-env/x"), ("DATABASE_URL", CONFIGURED)]);
+        let settings = Settings::load_from(Some(&file.0), vars).unwrap();
+        assert_eq!(settings.database.url(), CONFIGURED);
+        assert!(!settings.database.may_start_local_cluster());
+    }
+
+    #[test]
+    fn a_configured_url_equal_to_the_default_is_still_configured() {
+        // Naming the default server explicitly means "that server": wait for it, never replace it.
+        let settings = Settings::load_from(None, env(&[("DATABASE_URL", DEFAULT_DATABASE_URL)])).unwrap();
+        assert!(!settings.database.may_start_local_cluster());
+    }
+
+    #[test]
+    fn local_cluster_false_never_allows_a_private_cluster() {
+        let vars = env(&[("SMS__DATABASE__LOCAL_CLUSTER", "false"), ("SMS__DATABASE__START_TIMEOUT_SECS", "2")]);
+        let settings = Settings::load_from(None, vars).unwrap();
+        assert_eq!(settings.database.configured_url, None);
+        assert!(!settings.database.may_start_local_cluster());
+        assert_eq!(settings.database.start_timeout_secs, 2);
+    }
+
+    #[test]
+    fn a_configured_url_that_is_not_postgres_is_refused() {
+        let err = Settings::load_from(None, env(&[("DATABASE_URL", "mysql://x/y")])).unwrap_err().to_string();
+        assert!(err.contains("database.url"), "{err}");
     }
 }

@@ -1,5 +1,6 @@
-//! A private PostgreSQL cluster run from the installed binaries, for when no server answers at
-//! the configured URL. Used by `serve`, `migrate` and the test suite.
+//! A private PostgreSQL cluster run from the installed binaries, for when no database URL is
+//! configured and the default server does not answer. Used by `serve` and the other
+//! subcommands, the test suite and the benchmark.
 //!
 //! The cluster lives in a directory of its own (created on first use, reused afterwards) and
 //! listens on 127.0.0.1 on a free port and on a socket inside that directory, so it never

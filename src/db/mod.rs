@@ -1,12 +1,12 @@
-//! Reaching PostgreSQL: the pool, creating the database, running migrations, and falling back
-//! to a private cluster when the configured server does not answer.
+//! Reaching PostgreSQL at start: waiting for a configured server, or starting a private cluster
+//! in place of the embedded default; creating the database; running migrations; the pool.
 
 mod cluster;
 
 use std::str::FromStr;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use anyhow::Context;
+use anyhow::{anyhow, Context};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{ConnectOptions, Connection, PgConnection, PgPool};
 
@@ -28,22 +28,32 @@ pub struct Database {
 }
 
 impl Database {
-    /// Finds a server for `settings.url`: that server if it answers, else (when allowed) a
-    /// private cluster; then creates the database on it if it is missing.
+    /// Finds the server of `settings.url()` and creates the database on it if it is missing.
+    ///
+    /// With the embedded default URL (none configured) and `local_cluster`, a server that does
+    /// not answer is replaced by a private cluster. Otherwise the server is waited for, with
+    /// backoff, for `start_timeout_secs`, and never replaced.
     pub async fn locate(settings: &DatabaseSettings) -> anyhow::Result<Database> {
-        let options = PgConnectOptions::from_str(&settings.url).context("invalid database.url")?;
+        let configured = settings.url();
+        let options = PgConnectOptions::from_str(configured).context("invalid database.url")?;
         let database = options.get_database().unwrap_or("postgres").to_string();
-        let timeout = Duration::from_secs(settings.connect_timeout_secs);
-        let (url, cluster) = match server_answers(&options, timeout).await {
-            Ok(()) => (settings.url.clone(), None),
-            Err(err) if settings.local_cluster => {
-                tracing::warn!(url = %redact(&settings.url), error = %err,
-                    "the configured PostgreSQL does not answer; using a private cluster");
-                let dir = settings.local_cluster_dir.clone();
-                let cluster = tokio::task::spawn_blocking(move || LocalCluster::start(&dir)).await??;
-                (cluster.url(&database), Some(cluster))
+        let attempt_timeout = Duration::from_secs(settings.connect_timeout_secs);
+        let (url, cluster) = if settings.may_start_local_cluster() {
+            match server_answers(&options, attempt_timeout).await {
+                Ok(()) => (configured.to_string(), None),
+                Err(err) => {
+                    tracing::warn!(url = %redact(configured), error = %format!("{err:#}"),
+                        dir = %settings.local_cluster_dir.display(),
+                        "no database.url is configured and the default PostgreSQL does not answer; \
+                         using the private cluster");
+                    let dir = settings.local_cluster_dir.clone();
+                    let cluster = tokio::task::spawn_blocking(move || LocalCluster::start(&dir)).await??;
+                    (cluster.url(&database), Some(cluster))
+                }
             }
-            Err(err) => return Err(err.context(format!("PostgreSQL at {} does not answer", redact(&settings.url)))),
+        } else {
+            wait_for_server(settings, &options).await?;
+            (configured.to_string(), None)
         };
         create_database_if_missing(&url).await?;
         Ok(Database { url, cluster })
@@ -76,9 +86,69 @@ pub async fn pool(url: &str, size: u32, acquire_timeout: Duration) -> anyhow::Re
         .context("cannot connect to PostgreSQL")
 }
 
+/// Waits until the server of `settings.url()` answers, retrying with [`backoff`] until
+/// `start_timeout_secs` have passed; each failed attempt is a warning with its error. Fails at
+/// once when the server refuses our credentials: waiting would not change that.
+async fn wait_for_server(settings: &DatabaseSettings, options: &PgConnectOptions) -> anyhow::Result<()> {
+    let url = redact(settings.url());
+    let attempt_timeout = Duration::from_secs(settings.connect_timeout_secs);
+    let start_timeout = Duration::from_secs(settings.start_timeout_secs);
+    let deadline = Instant::now() + start_timeout;
+    let mut attempt: u32 = 0;
+    loop {
+        attempt += 1;
+        // An attempt does not outlast the start timeout, but always gets a fair second.
+        let remaining = deadline.saturating_duration_since(Instant::now());
+        let err = match server_answers(options, attempt_timeout.min(remaining.max(Duration::from_secs(1)))).await {
+            Ok(()) => {
+                if attempt > 1 {
+                    tracing::info!(url = %url, attempt, "PostgreSQL answers");
+                }
+                return Ok(());
+            }
+            Err(err) => err,
+        };
+        if is_authentication_failure(&err) {
+            return Err(err.context(format!("PostgreSQL at {url} refuses the credentials of the URL")));
+        }
+        let remaining = deadline.saturating_duration_since(Instant::now());
+        if remaining.is_zero() {
+            let why = if settings.configured_url.is_some() {
+                "database.url is configured, so no private cluster replaces it"
+            } else {
+                "database.local_cluster is false, so no private cluster replaces it"
+            };
+            return Err(err.context(format!(
+                "PostgreSQL at {url} did not answer within {} s (database.start_timeout_secs, {attempt} \
+                 attempts); {why}",
+                settings.start_timeout_secs
+            )));
+        }
+        let delay = backoff(attempt).min(remaining);
+        tracing::warn!(url = %url, attempt, error = %format!("{err:#}"), retry_in_ms = delay.as_millis() as u64,
+            "PostgreSQL does not answer yet; retrying");
+        tokio::time::sleep(delay).await;
+    }
+}
+
+/// The pause after failed attempt `attempt` (from 1): 250 ms, doubling, at most 5 s. Short at
+/// first, for a server that is restarting; capped, so that a server back up is noticed soon.
+fn backoff(attempt: u32) -> Duration {
+    let doublings = attempt.saturating_sub(1).min(16);
+    Duration::from_millis((250u64 << doublings).min(5_000))
+}
+
+/// Whether PostgreSQL refused the login itself (SQLSTATE class 28: bad password, no such role,
+/// no pg_hba entry), as opposed to not answering.
+fn is_authentication_failure(err: &anyhow::Error) -> bool {
+    matches!(err.downcast_ref::<sqlx::Error>(), Some(sqlx::Error::Database(e)) if e.code().is_some_and(|c| c.starts_with("28")))
+}
+
 async fn server_answers(options: &PgConnectOptions, timeout: Duration) -> anyhow::Result<()> {
     let maintenance = options.clone().database("postgres");
-    let conn = tokio::time::timeout(timeout, PgConnection::connect_with(&maintenance)).await.context("timed out")??;
+    let conn = tokio::time::timeout(timeout, PgConnection::connect_with(&maintenance))
+        .await
+        .map_err(|_| anyhow!("no answer within {timeout:?}"))??;
     conn.close().await?;
     Ok(())
 }
@@ -96,13 +166,24 @@ pub async fn create_database_if_missing(url: &str) -> anyhow::Result<()> {
         let statement = format!("CREATE DATABASE \"{}\"", name.replace('"', "\"\""));
         match sqlx::query(&statement).execute(&mut conn).await {
             Ok(_) => tracing::info!(database = %name, "created the database"),
-            // Another instance created it between our check and our CREATE.
-            Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("42P04") => {}
+            // Another instance created it between our check and our CREATE: the database is
+            // there, which is all we wanted.
+            Err(sqlx::Error::Database(e)) if is_concurrent_create(e.code().as_deref()) => {
+                tracing::info!(database = %name, "another instance created the database at the same time");
+            }
             Err(e) => return Err(e).context(format!("cannot create database {name}")),
         }
     }
     conn.close().await?;
     Ok(())
+}
+
+/// Whether a `CREATE DATABASE` failed only because another session created the same database
+/// concurrently: 42P04 (`duplicate_database`) when the other one committed before ours looked,
+/// 23505 (`unique_violation` on `pg_database_datname_index`) when both inserted the catalog row
+/// at the same time.
+fn is_concurrent_create(sqlstate: Option<&str>) -> bool {
+    matches!(sqlstate, Some("42P04" | "23505"))
 }
 
 /// Applies the migrations in `migrations/` under an advisory lock, so that instances starting
@@ -131,5 +212,25 @@ fn redact(url: &str) -> String {
             parsed.to_string()
         }
         _ => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_concurrent_creator_counts_as_success_and_other_errors_do_not() {
+        assert!(is_concurrent_create(Some("42P04")));
+        assert!(is_concurrent_create(Some("23505")));
+        assert!(!is_concurrent_create(Some("42501")), "insufficient privilege is a real failure");
+        assert!(!is_concurrent_create(None));
+    }
+
+    #[test]
+    fn backoff_doubles_from_a_quarter_second_up_to_five_seconds() {
+        let delays: Vec<u64> = (1..=8).map(|a| backoff(a).as_millis() as u64).collect();
+        assert_eq!(delays, [250, 500, 1000, 2000, 4000, 5000, 5000, 5000]);
+        assert_eq!(backoff(u32::MAX), Duration::from_secs(5));
     }
 }

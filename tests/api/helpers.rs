@@ -51,7 +51,7 @@ pub const TABLES: &[&str] = &[
 static SERVER_URL: OnceCell<String> = OnceCell::const_new();
 
 /// The URL of the server's maintenance database (`postgres`).
-async fn server_url() -> &'static str {
+pub async fn server_url() -> &'static str {
     SERVER_URL
         .get_or_init(|| async {
             let configured =
@@ -83,7 +83,8 @@ fn configured_maintenance_url(url: &str) -> String {
     parsed.to_string()
 }
 
-fn database_url(server: &str, database: &str) -> String {
+/// The URL of `database` on the server of `server` (a URL).
+pub fn database_url(server: &str, database: &str) -> String {
     let mut parsed = url::Url::parse(server).unwrap();
     parsed.set_path(&format!("/{database}"));
     parsed.to_string()
@@ -111,7 +112,7 @@ pub async fn spawn_app() -> TestApp {
     let mut settings = Settings::load(None).expect("default settings");
     settings.server.listen = "127.0.0.1:0".into();
     settings.server.workers = 2;
-    settings.database.url = url.clone();
+    settings.database.configured_url = Some(url.clone());
     settings.auth.tokens = vec![
         TokenSetting { token: TOKEN_A.into(), domain_id: DOMAIN_A.into() },
         TokenSetting { token: TOKEN_B.into(), domain_id: DOMAIN_B.into() },
@@ -134,20 +135,25 @@ impl Drop for TestApp {
     /// on the test's own runtime (sqlx pings it first), and that runtime is blocked here, so
     /// `pool.close().await` could wait forever. `WITH (FORCE)` ends every session instead.
     fn drop(&mut self) {
-        let (server, database) = (self.server.clone(), self.database.clone());
-        std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-            runtime.block_on(async move {
-                if let Ok(mut admin) = PgConnection::connect(&server).await {
-                    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)"))
-                        .execute(&mut admin)
-                        .await;
-                }
-            });
-        })
-        .join()
-        .ok();
+        drop_database_blocking(&self.server, &self.database);
     }
+}
+
+/// Drops `database` on `server` (a URL) and ends its sessions, from any context, including a
+/// `Drop` on a blocked runtime: it runs on a thread and runtime of its own.
+pub fn drop_database_blocking(server: &str, database: &str) {
+    let (server, database) = (server.to_string(), database.to_string());
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        runtime.block_on(async move {
+            if let Ok(mut admin) = PgConnection::connect(&server).await {
+                let _ =
+                    sqlx::query(&format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)")).execute(&mut admin).await;
+            }
+        });
+    })
+    .join()
+    .ok();
 }
 
 /// A response: status, headers and JSON body (`Value::Null` when the body is not JSON).
@@ -309,23 +315,22 @@ pub fn source_body(name: &str) -> Value {
     json!({ "name": name, "os_type": "LINUX", "ip": "192.168.0.154", "os_version": "CENTOS_7_64BIT" })
 }
 
-/// The example request body of an API page: the JSON after `marker`, up to `end`.
-pub fn seed_example(file: &str, marker: &str, end: &str) -> Value {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/seeds").join(file);
+/// A JSON fixture from `tests/fixtures/` (the example bodies of the API reference pages, kept in
+/// the repository so that a clone tests on its own).
+pub fn fixture(name: &str) -> Value {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name);
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
-    let start = text.find(marker).unwrap_or_else(|| panic!("{marker:?} in {file}")) + marker.len();
-    let stop = start + text[start..].find(end).unwrap_or_else(|| panic!("{end:?} in {file}"));
-    serde_json::from_str(text[start..stop].trim()).unwrap_or_else(|e| panic!("example JSON of {file}: {e}"))
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("fixture {name}: {e}"))
 }
 
 /// Seed 003's example create request, pointed at `source_id`.
 pub fn create_task_example(source_id: &str) -> Value {
-    let mut body = seed_example("003_292d7a60b1fb700c.txt", "POST https://{endpoint}/v3/tasks", "Example Responses");
+    let mut body = fixture("create_task_example.json");
     body["source_server"]["id"] = json!(source_id);
     body
 }
 
 /// Seed 004's example update request.
 pub fn update_task_example() -> Value {
-    seed_example("004_75b5f927736fd5ec.txt", "/v3/tasks/ef3b9722-07a0-40ae-89b0-889ee96dxxxx", "Example Response")
+    fixture("update_task_example.json")
 }

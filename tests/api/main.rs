@@ -13,5 +13,6 @@ mod seeding;
 mod signing;
 mod smoke;
 mod source_rules;
+mod startup;
 mod tenancy;
 mod update;

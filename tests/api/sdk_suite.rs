@@ -98,7 +98,7 @@ async fn the_official_python_sdk_suite_passes() {
     let venv_ready = started.elapsed();
 
     let app = spawn_app().await;
-    let seeds = manifest_dir().join("../shared/seeds");
+    let fixtures = manifest_dir().join("tests/fixtures");
     let endpoint = app.address.clone();
     let ran = Instant::now();
     let output = tokio::task::spawn_blocking(move || {
@@ -112,7 +112,7 @@ async fn the_official_python_sdk_suite_passes() {
             .env("SMS_OTHER_AK", AK_B)
             .env("SMS_OTHER_SK", SK_B)
             .env("SMS_OTHER_DOMAIN_ID", DOMAIN_B)
-            .env("SMS_SEEDS_DIR", seeds)
+            .env("SMS_FIXTURES_DIR", fixtures)
             .env("PYTHONDONTWRITEBYTECODE", "1")
             // The service is local: never through a proxy.
             .env("NO_PROXY", "127.0.0.1,localhost")

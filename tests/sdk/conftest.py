@@ -1,7 +1,8 @@
 """Fixtures of the SDK suite. The service under test and its credentials come from the
 environment (set by the Rust runner `tests/api/sdk_suite.rs`, which starts the service on a fresh
 database): SMS_ENDPOINT, SMS_AK, SMS_SK, SMS_DOMAIN_ID (domain A), SMS_OTHER_AK, SMS_OTHER_SK,
-SMS_OTHER_DOMAIN_ID (domain B) and SMS_SEEDS_DIR (the API pages with their examples)."""
+SMS_OTHER_DOMAIN_ID (domain B) and SMS_FIXTURES_DIR (`tests/fixtures`, the example bodies of
+the API pages)."""
 
 import os
 

@@ -1,4 +1,4 @@
-"""Helpers of the SDK suite: clients, seed examples, JSON -> SDK model conversion, error checks.
+"""Helpers of the SDK suite: clients, example bodies, JSON -> SDK model conversion, error checks.
 
 Everything here goes through the official, unmodified SDK (huaweicloudsdksms and
 huaweicloudsdkcore 3.1.219): requests are built from the SDK's own model classes and sent by the
@@ -43,7 +43,7 @@ ENV_VARS = (
     "SMS_OTHER_AK",
     "SMS_OTHER_SK",
     "SMS_OTHER_DOMAIN_ID",
-    "SMS_SEEDS_DIR",
+    "SMS_FIXTURES_DIR",
 )
 
 # The two ways of building a client that the suite covers.
@@ -100,25 +100,22 @@ def unique_name(prefix="sdk"):
     return f"{prefix}_{uuid.uuid4().hex[:12]}"
 
 
-# --- seed examples --------------------------------------------------------------------------
+# --- example bodies ---------------------------------------------------------------------------
 
 
-def seed_example(file, marker, end):
-    """The example request body of an API page: the JSON after `marker`, up to `end`."""
-    text = (Path(env("SMS_SEEDS_DIR")) / file).read_text(encoding="utf-8")
-    start = text.index(marker) + len(marker)
-    stop = text.index(end, start)
-    return json.loads(text[start:stop])
+def fixture(name):
+    """A JSON fixture from SMS_FIXTURES_DIR (`tests/fixtures`): an example body of the API pages."""
+    return json.loads((Path(env("SMS_FIXTURES_DIR")) / name).read_text(encoding="utf-8"))
 
 
 def create_task_example():
     """Seed 003's example `POST /v3/tasks` body, as JSON."""
-    return seed_example("003_292d7a60b1fb700c.txt", "POST https://{endpoint}/v3/tasks", "Example Responses")
+    return fixture("create_task_example.json")
 
 
 def update_task_example():
     """Seed 004's example `PUT /v3/tasks/{task_id}` body, as JSON."""
-    return seed_example("004_75b5f927736fd5ec.txt", "/v3/tasks/ef3b9722-07a0-40ae-89b0-889ee96dxxxx", "Example Response")
+    return fixture("update_task_example.json")
 
 
 # --- JSON -> SDK models ---------------------------------------------------------------------

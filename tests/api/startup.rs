@@ -1,0 +1,204 @@
+//! Starting the compiled `sms-tasks` binary: which database `serve` uses, and how it fails.
+//!
+//! These run the real program rather than the library, each in an empty working directory of
+//! its own, because what they check belongs to the process: its exit status, its messages, and
+//! what it leaves on disk (a private cluster would appear as `.data/`). The children get no
+//! `SMS_*`, `DATABASE_URL` or `RUST_LOG` from the test's environment, only what each test sets.
+
+use std::io::{BufRead, BufReader};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::helpers::{database_url, drop_database_blocking, server_url};
+
+const BINARY: &str = env!("CARGO_BIN_EXE_sms-tasks");
+
+/// An empty working directory under the target directory, removed when dropped.
+struct WorkDir(PathBuf);
+
+impl WorkDir {
+    fn new() -> WorkDir {
+        let path = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("startup-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&path).unwrap();
+        WorkDir(path)
+    }
+
+    fn entries(&self) -> Vec<String> {
+        std::fs::read_dir(&self.0).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect()
+    }
+}
+
+impl Drop for WorkDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// `sms-tasks args…` in `dir`, configured only by `env`.
+fn sms_tasks(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Command {
+    let mut command = Command::new(BINARY);
+    command.args(args).current_dir(dir).stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::piped());
+    for (key, _) in std::env::vars_os() {
+        if let Some(key) = key.to_str() {
+            if key.starts_with("SMS_") || key == "DATABASE_URL" || key == "RUST_LOG" {
+                command.env_remove(key);
+            }
+        }
+    }
+    command.envs(env.iter().copied());
+    command
+}
+
+/// A running `sms-tasks` whose stderr lines arrive on a channel (read by a thread, so the pipe
+/// never fills). Killed when dropped.
+struct Instance {
+    child: Child,
+    lines: mpsc::Receiver<String>,
+    seen: Vec<String>,
+}
+
+impl Instance {
+    fn spawn(mut command: Command) -> Instance {
+        let mut child = command.spawn().expect("sms-tasks starts");
+        let stderr = child.stderr.take().unwrap();
+        let (sender, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if sender.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Instance { child, lines, seen: Vec::new() }
+    }
+
+    /// The address `serve` listens on, from its JSON log line, waiting up to `timeout`.
+    fn listening_address(&mut self, timeout: Duration) -> String {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let remaining = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(remaining) {
+                Ok(line) => {
+                    let event: Value = serde_json::from_str(&line).unwrap_or(Value::Null);
+                    self.seen.push(line);
+                    if event["message"] == "serving the SMS v3 task API" {
+                        return event["address"].as_str().expect("the address is logged").to_string();
+                    }
+                }
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    panic!("serve did not listen within {timeout:?}; its log:\n{}", self.seen.join("\n"))
+                }
+                Err(mpsc::RecvTimeoutError::Disconnected) => {
+                    let status = self.child.wait().unwrap();
+                    panic!("serve exited ({status}) before listening; its log:\n{}", self.seen.join("\n"))
+                }
+            }
+        }
+    }
+}
+
+impl Drop for Instance {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Drops a database this test created when the test ends, pass or fail.
+struct DropDatabase {
+    server: String,
+    name: String,
+}
+
+impl Drop for DropDatabase {
+    fn drop(&mut self) {
+        drop_database_blocking(&self.server, &self.name);
+    }
+}
+
+/// A port nothing listens on: one the system just gave us, released again.
+fn closed_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+#[tokio::test]
+async fn a_configured_database_that_does_not_answer_stops_serve_without_a_private_cluster() {
+    let dir = WorkDir::new();
+    let port = closed_port();
+    let url = format!("postgres://postgres@127.0.0.1:{port}/sms_tasks");
+    let env = [
+        ("DATABASE_URL", url.as_str()),
+        ("SMS__DATABASE__START_TIMEOUT_SECS", "3"),
+        ("SMS__DATABASE__CONNECT_TIMEOUT_SECS", "1"),
+    ];
+    let started = Instant::now();
+    let mut child = sms_tasks(&dir.0, &["serve", "--listen", "127.0.0.1:0"], &env).spawn().expect("sms-tasks starts");
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if started.elapsed() > Duration::from_secs(30) {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("serve still runs after 30 s with a 3 s start timeout");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let elapsed = started.elapsed();
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+
+    assert!(!status.success(), "serve exited successfully; stderr:\n{stderr}");
+    assert!(elapsed >= Duration::from_secs(3), "serve gave up after {elapsed:?}, before its 3 s start timeout");
+    assert!(elapsed < Duration::from_secs(15), "serve took {elapsed:?} to give up with a 3 s start timeout");
+    assert!(stderr.contains("PostgreSQL does not answer yet; retrying"), "no retry was logged:\n{stderr}");
+    assert!(
+        stderr.contains(&format!("PostgreSQL at {url} did not answer within 3 s"))
+            && stderr.contains("database.url is configured, so no private cluster replaces it"),
+        "the final message does not say what failed:\n{stderr}"
+    );
+    assert!(!stderr.contains("private PostgreSQL cluster"), "a private cluster was started:\n{stderr}");
+    assert_eq!(dir.entries(), Vec::<String>::new(), "serve left files in its working directory (.data?)");
+}
+
+#[tokio::test]
+async fn two_instances_create_a_missing_database_at_once_and_both_become_ready() {
+    let server = server_url().await.to_string();
+    let name = format!("sms_test_race_{}", uuid::Uuid::new_v4().simple());
+    let _cleanup = DropDatabase { server: server.clone(), name: name.clone() };
+    let url = database_url(&server, &name);
+    let dir = WorkDir::new();
+    let env = [
+        ("DATABASE_URL", url.as_str()),
+        ("SMS__LOG__FORMAT", "json"),
+        ("SMS__SERVER__WORKERS", "1"),
+        ("SMS__DATABASE__POOL_SIZE", "2"),
+    ];
+
+    // Both start before either can have created the database.
+    let mut instances: Vec<Instance> =
+        (0..2).map(|_| Instance::spawn(sms_tasks(&dir.0, &["serve", "--listen", "127.0.0.1:0"], &env))).collect();
+    let client = reqwest::Client::new();
+    for (i, instance) in instances.iter_mut().enumerate() {
+        // Blocking is fine here: nothing else runs on this test's runtime meanwhile.
+        let address = instance.listening_address(Duration::from_secs(90));
+        let ready = format!("http://{address}/health/ready");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            match client.get(&ready).send().await {
+                Ok(reply) if reply.status() == 200 => break,
+                outcome if Instant::now() > deadline => {
+                    panic!("instance {i} is not ready after 30 s ({outcome:?}); its log:\n{}", instance.seen.join("\n"))
+                }
+                _ => tokio::time::sleep(Duration::from_millis(100)).await,
+            }
+        }
+    }
+    drop(instances);
+    assert_eq!(dir.entries(), Vec::<String>::new(), "serve left files in its working directory (.data?)");
+}
