@@ -91,7 +91,7 @@ async fn request(
     let mut settings = Settings::load(None)?;
     settings.server.listen = "127.0.0.1:0".into();
     settings.server.workers = 1;
-    settings.database.url = database_url.into();
+    settings.database.configured_url = Some(database_url.into());
     settings.auth.tokens = vec![TokenSetting { token: token.into(), domain_id: domain.into() }];
     settings.auth.access_keys = Vec::new();
     let pool = sms_tasks::db::pool(database_url, 1, Duration::from_secs(30)).await?;
