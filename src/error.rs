@@ -5,6 +5,8 @@ use actix_web::http::{header, StatusCode};
 use actix_web::{HttpResponse, ResponseError};
 use serde_json::json;
 
+use crate::model::enums::TaskState;
+use crate::model::lifecycle::Refusal;
 use crate::store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
@@ -29,6 +31,10 @@ pub enum ApiError {
     TaskNotFound,
     #[error("The source server does not exist.")]
     SourceServerNotFound,
+    #[error("The migration task {0} does not exist.")]
+    NamedTaskNotFound(String),
+    #[error("The source server {0} does not exist.")]
+    NamedSourceServerNotFound(String),
     #[error("The API does not exist or has not been published in the environment.")]
     NoSuchApi,
     #[error("Invalid HTTP request method.")]
@@ -37,6 +43,24 @@ pub enum ApiError {
     PayloadTooLarge,
     #[error("The request type must be application/json.")]
     UnsupportedMediaType,
+    #[error("Only running tasks can be stopped.")]
+    NotRunning,
+    #[error("A task in state {0} cannot be started.")]
+    CannotStart(TaskState),
+    #[error("A task in state {0} cannot be restarted.")]
+    CannotRestart(TaskState),
+    #[error("The operation {0} is not allowed in task state {1}.")]
+    NotAllowed(String, TaskState),
+    #[error("The in-progress or stopping task {0} cannot be deleted: stop it first.")]
+    TaskBusy(String),
+    #[error("The command sent by the client is inconsistent with that on the SMS service: {0}")]
+    CommandMismatch(String),
+    #[error("The template does not exist.")]
+    TemplateNotFound,
+    #[error("The migration project does not exist.")]
+    MigProjectNotFound,
+    #[error("The migration project still has source servers and cannot be deleted.")]
+    MigProjectHasSources,
     #[error("The database is unavailable; try again later.")]
     Unavailable(#[source] anyhow::Error),
     #[error("Background exception.")]
@@ -56,12 +80,21 @@ impl ApiError {
             ApiError::SourceServerHasTask => "SMS.8004",
             ApiError::Unauthorized(_) => "APIGW.0301",
             ApiError::Forbidden(_) => "SMS.9004",
-            ApiError::TaskNotFound => "SMS.8005",
-            ApiError::SourceServerNotFound => "SMS.8006",
+            ApiError::TaskNotFound | ApiError::NamedTaskNotFound(_) => "SMS.8005",
+            ApiError::SourceServerNotFound | ApiError::NamedSourceServerNotFound(_) => "SMS.8006",
             ApiError::NoSuchApi => "APIGW.0101",
             ApiError::MethodNotAllowed => "SMS.2003",
             ApiError::PayloadTooLarge => "APIGW.0201",
             ApiError::UnsupportedMediaType => "SMS.2006",
+            ApiError::NotRunning => "SMS.1038",
+            ApiError::CannotStart(_) => "SMS.1039",
+            ApiError::CannotRestart(_) => "SMS.1040",
+            ApiError::NotAllowed(..) => "SMS.8009",
+            ApiError::TaskBusy(_) => "SMS.2015",
+            ApiError::CommandMismatch(_) => "SMS.2009",
+            ApiError::TemplateNotFound => "SMS.8010",
+            ApiError::MigProjectNotFound => "SMS.8011",
+            ApiError::MigProjectHasSources => "SMS.8012",
             ApiError::Unavailable(_) => "SMS.8007",
             ApiError::Internal(_) => "SMS.2007",
         }
@@ -93,10 +126,23 @@ impl ResponseError for ApiError {
             | ApiError::NotAnObject(_)
             | ApiError::SourceServerMissing
             | ApiError::SourceServerNotConnected
-            | ApiError::SourceServerHasTask => StatusCode::BAD_REQUEST,
+            | ApiError::SourceServerHasTask
+            | ApiError::NotRunning
+            | ApiError::CannotStart(_)
+            | ApiError::CannotRestart(_)
+            | ApiError::NotAllowed(..)
+            | ApiError::TaskBusy(_)
+            | ApiError::CommandMismatch(_)
+            | ApiError::MigProjectHasSources => StatusCode::BAD_REQUEST,
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
-            ApiError::TaskNotFound | ApiError::SourceServerNotFound | ApiError::NoSuchApi => StatusCode::NOT_FOUND,
+            ApiError::TaskNotFound
+            | ApiError::SourceServerNotFound
+            | ApiError::NamedTaskNotFound(_)
+            | ApiError::NamedSourceServerNotFound(_)
+            | ApiError::NoSuchApi
+            | ApiError::TemplateNotFound
+            | ApiError::MigProjectNotFound => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -147,7 +193,28 @@ impl From<StoreError> for ApiError {
             StoreError::NoSuchSource => ApiError::SourceServerMissing,
             StoreError::SourceNotConnected => ApiError::SourceServerNotConnected,
             StoreError::SourceHasTask => ApiError::SourceServerHasTask,
+            StoreError::NoSuchTask(id) => ApiError::NamedTaskNotFound(id.to_string()),
+            StoreError::NoSuchSourceServer(id) => ApiError::NamedSourceServerNotFound(id.to_string()),
+            StoreError::Refused(refusal) => refusal.into(),
+            StoreError::TaskBusy(id) => ApiError::TaskBusy(id.to_string()),
+            StoreError::NotRunning(state) => ApiError::NotAllowed("progress".into(), state),
+            StoreError::NoSuchSubtask(name) => {
+                ApiError::Invalid(format!("subtask_name: the task has no subtask {name:?}"))
+            }
+            StoreError::CommandMismatch(detail) => ApiError::CommandMismatch(detail),
             StoreError::Database(err) => err.into(),
+        }
+    }
+}
+
+/// A refused action, with its code.
+impl From<Refusal> for ApiError {
+    fn from(refusal: Refusal) -> ApiError {
+        match refusal {
+            Refusal::NotRunning => ApiError::NotRunning,
+            Refusal::CannotStart(state) => ApiError::CannotStart(state),
+            Refusal::CannotRestart(state) => ApiError::CannotRestart(state),
+            Refusal::NotAllowed(operation, state) => ApiError::NotAllowed(operation.to_string(), state),
         }
     }
 }

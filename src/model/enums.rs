@@ -179,6 +179,10 @@ api_enum!(
         Setting = "setting",
         Replicating = "replicating",
         Syncing = "syncing",
+        NoReady = "no_ready",
+        ReadyForTest = "ready_for_test",
+        Testing = "testing",
+        Tested = "tested",
     }
 );
 
@@ -198,12 +202,74 @@ api_enum!(
         Cleared = "cleared",
         Clearfailed = "clearfailed",
         Premigready = "premigready",
+        Premiging = "premiging",
         Premiged = "premiged",
         Premigfailed = "premigfailed",
         Cloning = "cloning",
         Cutovering = "cutovering",
         Finished = "finished",
         Error = "error",
+    }
+);
+
+api_enum!(
+    /// An operation of `POST /v3/tasks/{id}/action` (`UpdateTaskStatusReq.operation`).
+    Operation {
+        Start = "start",
+        Stop = "stop",
+        Restart = "restart",
+        Test = "test",
+        Cutover = "cutover",
+        CloneTest = "clone_test",
+        SyncFailedRollback = "sync_failed_rollback",
+        NetworkCheck = "network_check",
+        Skip = "skip",
+        Clear = "clear",
+        MigrationTest = "migration_test",
+        CollectLog = "collect_log",
+        ErrorForOverspeed = "error_for_overspeed",
+    }
+);
+
+api_enum!(
+    /// A command for a source's agent (its queue holds the first six; an agent may report a
+    /// result for any).
+    CommandName {
+        Start = "START",
+        Stop = "STOP",
+        Sync = "SYNC",
+        Skip = "SKIP",
+        Premigrate = "PREMIGRATE",
+        UploadLog = "UPLOAD_LOG",
+        Delete = "DELETE",
+        RsetLogAcl = "RSET_LOG_ACL",
+    }
+);
+
+api_enum!(
+    /// The outcome an agent reports for a command.
+    CommandOutcome {
+        Success = "success",
+        Fail = "fail",
+    }
+);
+
+api_enum!(
+    /// Where a task's log collection is (`log_collect_status`).
+    LogCollectStatus {
+        Init = "INIT",
+        Uploading = "UPLOADING",
+        UploadFail = "UPLOAD_FAIL",
+        Uploaded = "UPLOADED",
+        TellAgentToCollect = "TELL_AGENT_TO_COLLECT",
+        WaitAgentCollectAck = "WAIT_AGENT_COLLECT_ACK",
+        AgentCollectFail = "AGENT_COLLECT_FAIL",
+        AgentCollectSuccess = "AGENT_COLLECT_SUCCESS",
+        WaitServerCollect = "WAIT_SERVER_COLLECT",
+        ServerCollectFail = "SERVER_COLLECT_FAIL",
+        ServerCollectSuccess = "SERVER_COLLECT_SUCCESS",
+        TellAgentResetAcl = "TELL_AGENT_RESET_ACL",
+        WaitAgentResetAclAck = "WAIT_AGENT_RESET_ACL_ACK",
     }
 );
 

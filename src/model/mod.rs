@@ -9,11 +9,13 @@
 //! - `server`: a server's attributes, as registered, created or patched, and its row;
 //! - `source`: the views of source servers;
 //! - `new_task`, `task_patch`: the create and update commands of a task;
+//! - `lifecycle`: the task state machine, progress reports and command results;
 //! - `task`: a task's rows and its show view; `task_list`: a list page.
 
 pub mod columns;
 pub mod domain;
 pub mod enums;
+pub mod lifecycle;
 pub mod new_task;
 pub mod server;
 pub mod source;

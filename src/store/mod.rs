@@ -12,6 +12,8 @@ use sqlx::{Arguments, Encode, PgConnection, Postgres, QueryBuilder, Type};
 use uuid::Uuid;
 
 use crate::model::columns::{ColumnSink, Columns};
+use crate::model::enums::TaskState;
+use crate::model::lifecycle::Refusal;
 use crate::model::values::Patch;
 use crate::model::DomainId;
 
@@ -27,6 +29,25 @@ pub enum StoreError {
     SourceNotConnected,
     #[error("the source server already has a task")]
     SourceHasTask,
+    /// A batch named a task that does not exist in the domain.
+    #[error("task {0} does not exist in the domain")]
+    NoSuchTask(Uuid),
+    /// A batch named a source server that does not exist in the domain.
+    #[error("source server {0} does not exist in the domain")]
+    NoSuchSourceServer(Uuid),
+    #[error("the action is refused in the task's state")]
+    Refused(Refusal),
+    /// A delete met a task that is running while its source is connected.
+    #[error("task {0} is busy")]
+    TaskBusy(Uuid),
+    /// A progress report for a task that is not running.
+    #[error("the task is not running")]
+    NotRunning(TaskState),
+    #[error("the task has no subtask {0}")]
+    NoSuchSubtask(String),
+    /// A command result that is not for the command at the head of the source's queue.
+    #[error("{0}")]
+    CommandMismatch(String),
     #[error(transparent)]
     Database(#[from] sqlx::Error),
 }
