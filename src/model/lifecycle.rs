@@ -247,6 +247,33 @@ pub fn completion(state: TaskState, syncing: bool) -> Option<(TaskState, SourceC
     }
 }
 
+/// `DeleteTasksReq` / `DeleteIds`: the ids of a batch delete.
+#[derive(Debug, Clone, Deserialize)]
+pub struct DeleteIds {
+    pub ids: Vec<Text255>,
+}
+
+/// The most ids a batch delete takes.
+const MAX_DELETE_IDS: usize = 65535;
+
+impl Command for DeleteIds {
+    fn check(&mut self) -> Checked {
+        JsonPath::root().max_items("ids", self.ids.len(), MAX_DELETE_IDS)
+    }
+}
+
+/// `UploadLogRequestBody`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct LogUpload {
+    pub log_bucket: Text255,
+}
+
+impl Command for LogUpload {
+    fn check(&mut self) -> Checked {
+        Ok(())
+    }
+}
+
 /// `UpdateTaskSpeedReq`: an agent's progress report on one subtask.
 #[derive(Debug, Clone, Deserialize)]
 pub struct ProgressReport {

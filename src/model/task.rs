@@ -292,6 +292,10 @@ pub struct TaskView<'a> {
     pub agent_disk_io: Option<f64>,
     pub need_migration_test: Option<bool>,
     pub subtask_info: Option<&'a str>,
+    /// Not in the SDK's `ShowTaskResponse`, but Terraform reads them back.
+    pub use_public_ip: bool,
+    pub use_ipv6: bool,
+    pub syncing: bool,
 }
 
 impl<'a> From<&'a TaskRecord> for TaskView<'a> {
@@ -338,6 +342,9 @@ impl<'a> From<&'a TaskRecord> for TaskView<'a> {
             agent_disk_io: t.agent_disk_io,
             need_migration_test: t.need_migration_test,
             subtask_info: t.subtask_info.as_deref(),
+            use_public_ip: t.use_public_ip,
+            use_ipv6: t.use_ipv6,
+            syncing: t.syncing,
         }
     }
 }

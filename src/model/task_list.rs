@@ -112,6 +112,9 @@ pub struct TaskListItem<'a> {
     pub agent_disk_io: Option<f64>,
     pub need_migration_test: Option<bool>,
     pub subtask_info: Option<&'a str>,
+    /// Not in the SDK's list item, but Terraform's data source reads them.
+    pub use_public_ip: bool,
+    pub use_ipv6: bool,
 }
 
 /// The rows of one list page: its tasks and their children, one query per table.
@@ -170,6 +173,8 @@ impl TaskPage {
                 agent_disk_io: t.agent_disk_io,
                 need_migration_test: t.need_migration_test,
                 subtask_info: t.subtask_info.as_deref(),
+                use_public_ip: t.use_public_ip,
+                use_ipv6: t.use_ipv6,
             })
             .collect()
     }

@@ -1,6 +1,9 @@
 //! HTTP routes: one module per resource.
 
+mod agent;
 mod health;
+mod lifecycle;
+mod path;
 mod query;
 mod sources;
 mod tasks;
@@ -20,10 +23,28 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
 /// The API under `/v3`, every request authenticated.
 fn api(cfg: &mut web::ServiceConfig) {
+    // Fixed paths before the `{id}` paths they would otherwise match.
     cfg.service(web::resource("/tasks").get(tasks::list).post(tasks::create).to(method_not_allowed))
-        .service(web::resource("/tasks/{task_id}").get(tasks::show).put(tasks::update).to(method_not_allowed))
+        .service(web::resource("/tasks/delete").post(tasks::delete_many).to(method_not_allowed))
+        .service(
+            web::resource("/tasks/{task_id}")
+                .get(tasks::show)
+                .put(tasks::update)
+                .delete(tasks::delete)
+                .to(method_not_allowed),
+        )
+        .service(web::resource("/tasks/{task_id}/action").post(lifecycle::act).to(method_not_allowed))
+        .service(web::resource("/tasks/{task_id}/log").post(lifecycle::collect_log).to(method_not_allowed))
+        .service(web::resource("/tasks/{task_id}/progress").put(lifecycle::report_progress).to(method_not_allowed))
         .service(web::resource("/sources").get(sources::list).post(sources::register).to(method_not_allowed))
-        .service(web::resource("/sources/{source_id}").get(sources::show).to(method_not_allowed))
+        .service(web::resource("/sources/delete").post(sources::delete_many).to(method_not_allowed))
+        .service(
+            web::resource("/sources/{source_id}").get(sources::show).delete(sources::delete).to(method_not_allowed),
+        )
+        .service(web::resource("/sources/{source_id}/command").get(agent::next_command).to(method_not_allowed))
+        .service(
+            web::resource("/sources/{source_id}/command_result").post(agent::command_result).to(method_not_allowed),
+        )
         .default_service(web::to(no_such_api));
 }
 

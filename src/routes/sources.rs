@@ -6,14 +6,17 @@ use serde_json::json;
 use sqlx::PgPool;
 use uuid::Uuid;
 
+use super::path::source_id;
 use super::query::Query;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::extract::JsonBody;
 use crate::model::enums::SourceState;
+use crate::model::lifecycle::DeleteIds;
 use crate::model::now_ms;
 use crate::model::server::{NewSource, ServerRow};
 use crate::model::source::{SourceListItem, SourceView};
+use crate::store::lifecycle;
 use crate::store::servers::{self, SourceFilter};
 
 /// `POST /v3/sources`: registers a source server with its whole tree.
@@ -31,7 +34,7 @@ pub async fn register(
 
 /// `GET /v3/sources/{source_id}`.
 pub async fn show(caller: Caller, pool: web::Data<PgPool>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
-    let id = Uuid::parse_str(&path).map_err(|_| ApiError::SourceServerNotFound)?;
+    let id = source_id(&path)?;
     let mut conn = pool.acquire().await?;
     let (server, task) =
         servers::find_source(&mut conn, &caller.domain, id).await?.ok_or(ApiError::SourceServerNotFound)?;
@@ -65,4 +68,30 @@ pub async fn list(caller: Caller, pool: web::Data<PgPool>, req: HttpRequest) -> 
     let (count, rows) = servers::list_sources(&mut conn, &caller.domain, &filter, limit, offset).await?;
     let source_servers = rows.iter().map(SourceListItem::from).collect();
     Ok(HttpResponse::Ok().json(SourceList { count, source_servers }))
+}
+
+/// `DELETE /v3/sources/{source_id}`: the source, its tree, its task and its queued commands.
+pub async fn delete(
+    caller: Caller,
+    pool: web::Data<PgPool>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = source_id(&path)?;
+    lifecycle::delete_sources(&pool, &caller.domain, &[id]).await?;
+    Ok(HttpResponse::Ok().json(json!({})))
+}
+
+/// `POST /v3/sources/delete`: several sources, all or none.
+pub async fn delete_many(
+    caller: Caller,
+    pool: web::Data<PgPool>,
+    JsonBody(body): JsonBody<DeleteIds>,
+) -> Result<HttpResponse, ApiError> {
+    let ids = body
+        .ids
+        .iter()
+        .map(|id| Uuid::parse_str(id).map_err(|_| ApiError::NamedSourceServerNotFound(id.to_string())))
+        .collect::<Result<Vec<_>, _>>()?;
+    lifecycle::delete_sources(&pool, &caller.domain, &ids).await?;
+    Ok(HttpResponse::Ok().json(json!({})))
 }

@@ -6,15 +6,18 @@ use serde_json::json;
 use sqlx::PgPool;
 use uuid::Uuid;
 
+use super::path::task_id;
 use super::query::Query;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::extract::JsonBody;
 use crate::model::enums::TaskState;
+use crate::model::lifecycle::DeleteIds;
 use crate::model::new_task::NewTask;
 use crate::model::task::TaskView;
 use crate::model::task_list::{TaskListItem, TaskPage};
 use crate::model::task_patch::TaskPatch;
+use crate::store::lifecycle;
 use crate::store::tasks::{self, TaskFilter};
 
 /// `POST /v3/tasks`.
@@ -82,11 +85,28 @@ pub async fn update(
     Ok(HttpResponse::Ok().json(json!({ "id": id })))
 }
 
-/// A task id from the path: at most 255 characters (seed 000); one that is not a UUID names
-/// no task.
-fn task_id(raw: &str) -> Result<Uuid, ApiError> {
-    if raw.chars().count() > 255 {
-        return Err(ApiError::invalid("task_id: must be 0 to 255 characters long"));
-    }
-    Uuid::parse_str(raw).map_err(|_| ApiError::TaskNotFound)
+/// `DELETE /v3/tasks/{task_id}`: the task and everything below it; its source is free again.
+pub async fn delete(
+    caller: Caller,
+    pool: web::Data<PgPool>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = task_id(&path)?;
+    lifecycle::delete_tasks(&pool, &caller.domain, &[id]).await?;
+    Ok(HttpResponse::Ok().json(json!({})))
+}
+
+/// `POST /v3/tasks/delete`: several tasks, all or none.
+pub async fn delete_many(
+    caller: Caller,
+    pool: web::Data<PgPool>,
+    JsonBody(body): JsonBody<DeleteIds>,
+) -> Result<HttpResponse, ApiError> {
+    let ids = body
+        .ids
+        .iter()
+        .map(|id| Uuid::parse_str(id).map_err(|_| ApiError::NamedTaskNotFound(id.to_string())))
+        .collect::<Result<Vec<_>, _>>()?;
+    lifecycle::delete_tasks(&pool, &caller.domain, &ids).await?;
+    Ok(HttpResponse::Ok().json(json!({})))
 }

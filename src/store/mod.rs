@@ -4,6 +4,7 @@
 //! caller's domain; every finder takes the domain first.
 
 pub mod credentials;
+pub mod lifecycle;
 pub mod servers;
 pub mod tasks;
 

@@ -46,6 +46,8 @@ pub const TABLES: &[&str] = &[
     "special_configs",
     "task_clone_servers",
     "task_network_checks",
+    "agent_commands",
+    "task_speed_limits",
 ];
 
 static SERVER_URL: OnceCell<String> = OnceCell::const_new();
