@@ -81,6 +81,9 @@ async fn start_runs_the_task_with_the_standard_subtasks_and_queues_start() {
     assert_eq!(command(&app, &src).await, expected, "a poll does not take the command");
 }
 
+/// States an operation is allowed from, each with the state it makes (`None`: unchanged).
+type Allowed = Vec<(&'static str, Option<&'static str>)>;
+
 /// The decisions' table: for each operation, the states it is allowed from and what it makes
 /// of the task; from every other state, its exact refusal.
 #[tokio::test]
@@ -104,7 +107,7 @@ async fn every_operation_is_allowed_from_its_states_and_refused_with_its_code_el
     ];
     let migrated = ["SYNCING", "MIGRATE_SUCCESS", "SYNC_SUCCESS"];
     // (operation, allowed from → resulting state (None: unchanged), refusal code)
-    let table: Vec<(&str, Vec<(&str, Option<&str>)>, &str)> = vec![
+    let table: Vec<(&str, Allowed, &str)> = vec![
         (
             "start",
             vec![
