@@ -101,15 +101,113 @@ async fn deleting_tasks_keeps_counts_exact() {
     let task = app.create_example_task().await;
     let other = app.create_example_task().await;
     app.put(&format!("/v3/tasks/{other}"), &json!({ "state": "RUNNING" })).await.assert_ok();
-    // No API deletes tasks yet; deleting a source server cascades to its task.
-    sqlx::query("DELETE FROM servers WHERE id = (SELECT source_server_id FROM tasks WHERE id = $1::uuid)")
-        .bind(&task)
-        .execute(&app.pool)
-        .await
-        .unwrap();
+    app.post("/v3/tasks/delete", &json!({ "ids": [task] })).await.assert_ok();
     let (maintained, truth) = counts_and_truth(&app).await;
     assert_eq!(maintained, truth);
     assert_eq!(app.get("/v3/tasks?limit=0").await.assert_ok()["count"], 1);
     assert_eq!(app.get("/v3/tasks?limit=0&state=READY").await.assert_ok()["count"], 0);
     assert_eq!(app.get("/v3/tasks?limit=0&enterprise_project_id=").await.assert_ok()["count"], 0);
+}
+
+/// Actions, progress reports and deletes racing on the same tasks: every answer is a success
+/// or a refusal with its code, and afterwards the counts are exact and nothing is partial.
+#[tokio::test]
+async fn counts_stay_exact_and_nothing_is_partial_under_racing_actions_progress_and_deletes() {
+    let app = std::sync::Arc::new(spawn_app().await);
+    let tokens = [TOKEN_A, TOKEN_B];
+    let mut tasks = Vec::new();
+    for i in 0..24 {
+        let token = tokens[i % 2];
+        let source = app.register_source_as(token, &source_body(&format!("race-{i}"))).await;
+        let reply = app.post_as(token, "/v3/tasks", &create_task_example(&source)).await;
+        tasks.push((token, reply.assert_ok()["id"].as_str().unwrap().to_string(), source));
+    }
+    let mut racers = JoinSet::new();
+    for (i, (token, task, source)) in tasks.iter().enumerate() {
+        for worker in 0..3 {
+            let app = app.clone();
+            let (token, task, source) = (*token, task.clone(), source.clone());
+            racers.spawn(async move {
+                let mut answers = Vec::new();
+                for step in 0..6 {
+                    let reply = match (i + worker * 5 + step) % 8 {
+                        0 | 5 => {
+                            app.post_as(token, &format!("/v3/tasks/{task}/action"), &json!({ "operation": "start" }))
+                                .await
+                        }
+                        1 => {
+                            app.post_as(token, &format!("/v3/tasks/{task}/action"), &json!({ "operation": "stop" }))
+                                .await
+                        }
+                        2 | 6 => {
+                            let body = json!({ "subtask_name": "CREATE_CLOUD_SERVER", "progress": 100,
+                                               "replicatesize": 1, "process_trace": "race" });
+                            app.put_as(token, &format!("/v3/tasks/{task}/progress"), &body).await
+                        }
+                        3 => {
+                            app.post_as(token, &format!("/v3/tasks/{task}/action"), &json!({ "operation": "restart" }))
+                                .await
+                        }
+                        4 if worker == 2 => {
+                            let request =
+                                app.client.delete(app.url(&format!("/v3/tasks/{task}"))).header("X-Auth-Token", token);
+                            app.send(request).await
+                        }
+                        4 => {
+                            let result = json!({ "command_name": "START", "result": "success", "result_detail": {} });
+                            app.post_as(token, &format!("/v3/sources/{source}/command_result"), &result).await
+                        }
+                        _ => app.post_as(token, "/v3/tasks/delete", &json!({ "ids": [task] })).await,
+                    };
+                    answers.push((reply.status, reply.body["error_code"].as_str().unwrap_or("").to_string()));
+                }
+                answers
+            });
+        }
+    }
+    let mut refusals = std::collections::BTreeMap::<String, usize>::new();
+    while let Some(answers) = racers.join_next().await {
+        for (status, code) in answers.unwrap() {
+            match status {
+                200 => {}
+                400 | 404 => *refusals.entry(code).or_default() += 1,
+                other => panic!("unexpected status {other} ({code})"),
+            }
+        }
+    }
+    for code in refusals.keys() {
+        assert!(
+            ["SMS.1038", "SMS.1039", "SMS.1040", "SMS.2015", "SMS.2009", "SMS.8009", "SMS.8005", "SMS.8006"]
+                .contains(&code.as_str()),
+            "an unexpected refusal: {refusals:?}"
+        );
+    }
+    let (maintained, truth) = counts_and_truth(&app).await;
+    assert_eq!(maintained, truth);
+    // Nothing partial: each remaining task has its target server and a whole subtask list;
+    // each deleted task left no rows behind.
+    let remaining: i64 = sqlx::query_scalar("SELECT count(*) FROM tasks").fetch_one(&app.pool).await.unwrap();
+    let targets: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM servers WHERE role = 'target'").fetch_one(&app.pool).await.unwrap();
+    assert_eq!(targets, remaining);
+    let partial: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM (SELECT task_id FROM subtasks GROUP BY task_id HAVING count(*) NOT IN (7, 8)) p",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(partial, 0, "a task with a partial subtask list");
+    let orphans: i64 = sqlx::query_scalar(
+        "SELECT (SELECT count(*) FROM disks d WHERE NOT EXISTS (SELECT 1 FROM servers s WHERE s.id = d.server_id))
+              + (SELECT count(*) FROM servers s WHERE s.role = 'source' AND s.state IN ('replicate', 'syncing')
+                   AND NOT EXISTS (SELECT 1 FROM tasks t WHERE t.source_server_id = s.id))",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(orphans, 0, "a source left replicating without a task");
+    for (token, domain) in [(TOKEN_A, DOMAIN_A), (TOKEN_B, DOMAIN_B)] {
+        let all: i64 = truth.iter().filter(|((d, _, _), _)| d == domain).map(|(_, n)| n).sum();
+        assert_eq!(app.get_as(token, "/v3/tasks?limit=0").await.assert_ok()["count"], all);
+    }
 }
