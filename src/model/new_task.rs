@@ -66,7 +66,9 @@ impl Command for NewTask {
     fn check(&mut self) -> Checked {
         let root = JsonPath::root();
         self.check_migration_ip(&root)?;
-        self.target_server.check_create_target(&root.field("target_server"))
+        // A task made from a template (`vm_template_id`) may leave the target's name and VM
+        // to the template: Terraform sends neither (`api-decisions.md`).
+        self.target_server.check_create_target(&root.field("target_server"), self.vm_template_id.is_some())
     }
 }
 
@@ -128,6 +130,15 @@ mod tests {
         let mut priority = body();
         priority["priority"] = json!(65536);
         assert!(refusal(priority).starts_with("priority: must be between 0 and 65535"));
+    }
+
+    #[test]
+    fn a_target_from_a_template_needs_no_name_or_vm() {
+        let mut templated = body();
+        templated["target_server"] = json!({ "disks": [] });
+        assert_eq!(refusal(templated.clone()), "target_server.name: is mandatory");
+        templated["vm_template_id"] = json!("tpl-1");
+        assert!(parse::<NewTask>(templated).is_ok());
     }
 
     #[test]

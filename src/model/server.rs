@@ -103,10 +103,12 @@ impl ServerInput {
     }
 
     /// `target_server` of `POST /v3/tasks` (`TargetServerByTask`): `name` and `vm_id`
-    /// mandatory, and the create page's tree rules.
-    pub fn check_create_target(&self, path: &JsonPath) -> Checked {
-        path.required("name", &self.attrs.name)?;
-        path.required("vm_id", &self.attrs.vm_id)?;
+    /// mandatory unless the target is made from a template, and the create page's tree rules.
+    pub fn check_create_target(&self, path: &JsonPath, from_template: bool) -> Checked {
+        if !from_template {
+            path.required("name", &self.attrs.name)?;
+            path.required("vm_id", &self.attrs.vm_id)?;
+        }
         self.tree().check(path, TreeRules::CreateTarget)
     }
 }

@@ -9,7 +9,7 @@ use super::enums::{
 };
 use super::server::ServerRow;
 use super::task::TaskRow;
-use super::tree::views::{BtrfsView, NetworkView, ServerDiskView, VolumeGroupView};
+use super::tree::views::{BtrfsView, NetworkView, ServerDiskView, TargetLayoutDiskView, VolumeGroupView};
 use super::tree::TreeRows;
 use super::values::{Int32, NonNegative, Speed, Text255};
 
@@ -58,6 +58,13 @@ impl<'a> From<&'a TaskRow> for CurrentTaskView<'a> {
     }
 }
 
+/// `InitTargetServer`: the target layout a task for this source starts from.
+#[derive(Debug, Serialize)]
+pub struct InitTargetServerView<'a> {
+    pub disks: Vec<TargetLayoutDiskView<'a>>,
+    pub volume_groups: Vec<VolumeGroupView<'a>>,
+}
+
 /// `GET /v3/sources/{id}` (`ShowServerResponse`): the attributes of a source (not those of a
 /// target: `vm_id`, `flavor`, snapshot and image ids), its tree and its task.
 #[derive(Debug, Serialize)]
@@ -78,6 +85,7 @@ pub struct SourceView<'a> {
     pub cpu_quantity: Option<Int32<0, 65535>>,
     pub memory: Option<NonNegative>,
     pub current_task: Option<CurrentTaskView<'a>>,
+    pub init_target_server: InitTargetServerView<'a>,
     pub disks: Vec<ServerDiskView<'a>>,
     pub volume_groups: Vec<VolumeGroupView<'a>>,
     pub btrfs_list: Vec<BtrfsView<'a>>,
@@ -123,6 +131,10 @@ impl<'a> SourceView<'a> {
             cpu_quantity: s.cpu_quantity,
             memory: s.memory,
             current_task: task.map(CurrentTaskView::from),
+            init_target_server: InitTargetServerView {
+                disks: of_server.disks().map(|(disk, volumes)| TargetLayoutDiskView::new(disk, &volumes)).collect(),
+                volume_groups: of_server.volume_groups(),
+            },
             disks: of_server.disks().map(|(disk, volumes)| ServerDiskView::new(disk, &volumes)).collect(),
             volume_groups: of_server.volume_groups(),
             btrfs_list: of_server.btrfs_list(),

@@ -106,3 +106,30 @@ async fn two_concurrent_creates_for_one_source_make_one_task() {
     assert_eq!(counts["tasks"], 5);
     assert_eq!(counts["servers"], 5 + 5, "five sources and five target servers");
 }
+
+/// Terraform creates a task from a template without a target name or VM, and copies the
+/// source's `init_target_server.disks` into it when the user gives no target disks.
+#[tokio::test]
+async fn a_source_proposes_its_target_layout_and_a_template_stands_for_the_target() {
+    let app = spawn_app().await;
+    let mut body = source_body("layout");
+    body["disks"] = serde_json::json!([{ "name": "/dev/vda", "device_use": "BOOT", "size": 1000, "used_size": 10,
+        "physical_volumes": [{ "name": "/dev/vda1", "device_use": "OS", "file_system": "ext4", "index": 0,
+                               "mount_point": "/", "size": 900, "used_size": 10, "uuid": "u-1" }] }]);
+    let source = app.register_source_as(TOKEN_A, &body).await;
+    let shown = app.get(&format!("/v3/sources/{source}")).await.assert_ok().clone();
+    let layout = &shown["init_target_server"]["disks"];
+    assert_eq!(
+        layout,
+        &serde_json::json!([{ "name": "/dev/vda", "size": 1000, "device_use": "BOOT", "used_size": 10,
+        "physical_volumes": [{ "device_use": "OS", "file_system": "ext4", "index": 0, "mount_point": "/",
+                               "name": "/dev/vda1", "size": 900, "inode_size": null, "used_size": 10, "uuid": "u-1" }] }])
+    );
+    let mut task = create_task_example(&source);
+    task["target_server"] = serde_json::json!({ "disks": layout });
+    app.post("/v3/tasks", &task).await.assert_invalid("target_server.name");
+    task["vm_template_id"] = serde_json::json!("template-1");
+    let id = app.create_task(&task).await;
+    let shown = app.get(&format!("/v3/tasks/{id}")).await.assert_ok().clone();
+    assert_eq!(shown["target_server"]["disks"][0]["physical_volumes"][0]["mount_point"], "/");
+}

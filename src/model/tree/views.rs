@@ -246,3 +246,57 @@ impl<'a> ServerDiskView<'a> {
         }
     }
 }
+
+/// `DiskIntargetServer`: a source disk as the target's proposed layout (`init_target_server` of
+/// show-source, which Terraform copies into a new task when it is given no target disks).
+#[derive(Debug, Serialize)]
+pub struct TargetLayoutDiskView<'a> {
+    pub name: Option<&'a Text255>,
+    pub size: Option<NonNegative>,
+    pub device_use: Option<DeviceUse>,
+    pub used_size: Option<NonNegative>,
+    pub physical_volumes: Vec<TargetLayoutVolumeView<'a>>,
+}
+
+/// `PhysicalVolumes` of a `DiskIntargetServer`.
+#[derive(Debug, Serialize)]
+pub struct TargetLayoutVolumeView<'a> {
+    pub device_use: Option<&'a Text255>,
+    pub file_system: Option<&'a Text255>,
+    pub index: Option<NonNegative32>,
+    pub mount_point: Option<&'a Text255>,
+    pub name: Option<&'a Text255>,
+    pub size: Option<NonNegative>,
+    pub inode_size: Option<NonNegative>,
+    pub used_size: Option<NonNegative>,
+    pub uuid: Option<&'a Text255>,
+}
+
+impl<'a> TargetLayoutDiskView<'a> {
+    pub fn new(disk: &'a DiskRow, volumes: &[&'a PhysicalVolumeRow]) -> TargetLayoutDiskView<'a> {
+        let d = &disk.attrs;
+        TargetLayoutDiskView {
+            name: d.name.as_ref(),
+            size: d.size,
+            device_use: d.device_use,
+            used_size: d.used_size,
+            physical_volumes: volumes
+                .iter()
+                .map(|pv| {
+                    let v = &pv.attrs;
+                    TargetLayoutVolumeView {
+                        device_use: v.device_use.as_ref(),
+                        file_system: v.file_system.as_ref(),
+                        index: v.index,
+                        mount_point: v.mount_point.as_ref(),
+                        name: v.name.as_ref(),
+                        size: v.size,
+                        inode_size: v.inode_size,
+                        used_size: v.used_size,
+                        uuid: v.uuid.as_ref(),
+                    }
+                })
+                .collect(),
+        }
+    }
+}
