@@ -23,7 +23,12 @@ fn api(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/tasks").get(tasks::list).post(tasks::create).to(method_not_allowed))
         .service(web::resource("/tasks/{task_id}").get(tasks::show).put(tasks::update).to(method_not_allowed))
         .service(web::resource("/sources").get(sources::list).post(sources::register).to(method_not_allowed))
-        .service(web::resource("/sources/{source_id}").get(sources::show).to(method_not_allowed))
+        // Before `/sources/{source_id}`, so that `overview` is not taken for an id.
+        .service(web::resource("/sources/overview").get(sources::overview).to(method_not_allowed))
+        .service(web::resource("/sources/{source_id}").get(sources::show).put(sources::update).to(method_not_allowed))
+        .service(web::resource("/sources/{source_id}/changestate").put(sources::change_state).to(method_not_allowed))
+        .service(web::resource("/sources/{source_id}/diskinfo").put(sources::replace_disk_info).to(method_not_allowed))
+        .service(web::resource("/errors").get(sources::errors).to(method_not_allowed))
         .default_service(web::to(no_such_api));
 }
 
