@@ -215,10 +215,12 @@ pub struct NodeSettings {
 pub struct CopyState(pub SourceState);
 
 impl CopyState {
-    pub fn parse(text: &str) -> Result<CopyState, UnknownValue> {
+    pub fn parse(text: &str) -> Result<CopyState, String> {
         let lower = text.to_ascii_lowercase();
         let word = if lower == "init" { "initialize" } else { lower.as_str() };
-        word.parse().map(CopyState).map_err(|e: UnknownValue| UnknownValue { found: text.to_string(), ..e })
+        word.parse().map(CopyState).map_err(|e: UnknownValue| {
+            format!("must be one of {} (in either case; init for initialize), found {text:?}", e.allowed.join(", "))
+        })
     }
 }
 
@@ -414,7 +416,9 @@ mod tests {
         assert_eq!(CopyState::parse("init"), Ok(CopyState(SourceState::Initialize)));
         assert_eq!(CopyState::parse("INITIALIZE"), Ok(CopyState(SourceState::Initialize)));
         assert_eq!(CopyState::parse("Premiging"), Ok(CopyState(SourceState::Premiging)));
-        assert_eq!(CopyState::parse("bogus").unwrap_err().found, "bogus");
+        assert!(CopyState::parse("bogus")
+            .unwrap_err()
+            .ends_with("(in either case; init for initialize), found \"bogus\""));
         assert_eq!(refusal::<CopyStateChange>(json!({})), "copystate: is mandatory");
         let cycle = refusal::<CopyStateChange>(json!({ "copystate": "waiting", "migrationcycle": "SYNCING" }));
         assert!(cycle.starts_with("migrationcycle: must be one of"), "{cycle}");
