@@ -8,6 +8,8 @@
 //! - `tree`: the tree below a server (attributes, input, rules, rows, views);
 //! - `server`: a server's attributes, as registered, created or patched, and its row;
 //! - `source`: the views of source servers;
+//! - `source_ops`: the source operations beyond registration (update, copy state, disk info,
+//!   overview, failed migrations);
 //! - `new_task`, `task_patch`: the create and update commands of a task;
 //! - `lifecycle`: the task state machine, progress reports and command results;
 //! - `task`: a task's rows and its show view; `task_list`: a list page.
@@ -19,6 +21,7 @@ pub mod lifecycle;
 pub mod new_task;
 pub mod server;
 pub mod source;
+pub mod source_ops;
 pub mod task;
 pub mod task_list;
 pub mod task_patch;

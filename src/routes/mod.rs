@@ -38,13 +38,22 @@ fn api(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/tasks/{task_id}/progress").put(lifecycle::report_progress).to(method_not_allowed))
         .service(web::resource("/sources").get(sources::list).post(sources::register).to(method_not_allowed))
         .service(web::resource("/sources/delete").post(sources::delete_many).to(method_not_allowed))
+        // Before `/sources/{source_id}`, so that `overview` is not taken for an id.
+        .service(web::resource("/sources/overview").get(sources::overview).to(method_not_allowed))
         .service(
-            web::resource("/sources/{source_id}").get(sources::show).delete(sources::delete).to(method_not_allowed),
+            web::resource("/sources/{source_id}")
+                .get(sources::show)
+                .put(sources::update)
+                .delete(sources::delete)
+                .to(method_not_allowed),
         )
+        .service(web::resource("/sources/{source_id}/changestate").put(sources::change_state).to(method_not_allowed))
+        .service(web::resource("/sources/{source_id}/diskinfo").put(sources::replace_disk_info).to(method_not_allowed))
         .service(web::resource("/sources/{source_id}/command").get(agent::next_command).to(method_not_allowed))
         .service(
             web::resource("/sources/{source_id}/command_result").post(agent::command_result).to(method_not_allowed),
         )
+        .service(web::resource("/errors").get(sources::errors).to(method_not_allowed))
         .default_service(web::to(no_such_api));
 }
 

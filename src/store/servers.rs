@@ -6,13 +6,15 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::{allocate_ids, escape_like, Assignments, RowSet, StoreResult, Table};
-use crate::model::enums::SourceState;
+use crate::model::enums::{MigrationCycle, SourceState};
 use crate::model::server::{ServerPatch, ServerRow};
+use crate::model::source_ops::{MigrationErrorPage, MigrationErrorView, NodeSettings, SourceNodes};
 use crate::model::task::TaskRow;
 use crate::model::tree::rows::{
     BtrfsRow, DiskRow, LogicalVolumeRow, NetworkRow, PhysicalVolumeRow, SubvolumeRow, VolumeGroupRow,
 };
 use crate::model::tree::{IdAssigner, TreeInput, TreeRows};
+use crate::model::values::Text255;
 use crate::model::DomainId;
 
 /// Inserts a server and its whole tree: one id allocation and one statement per table.
@@ -398,4 +400,164 @@ pub async fn update(
         .patch("cutovered_snapshot_ids", &patch.cutovered_snapshot_ids);
     set.execute(conn, domain, server_id).await?;
     replace_tree(conn, domain, server_id, &patch.tree()).await
+}
+
+/// Locks a source server of the domain for the rest of the transaction; `false` when the
+/// domain has no such source.
+pub async fn lock_source(conn: &mut PgConnection, domain: &DomainId, id: Uuid) -> sqlx::Result<bool> {
+    let found: Option<Uuid> =
+        sqlx::query_scalar("SELECT id FROM servers WHERE domain_id = $1 AND id = $2 AND role = 'source' FOR UPDATE")
+            .bind(domain)
+            .bind(id)
+            .fetch_optional(conn)
+            .await?;
+    Ok(found.is_some())
+}
+
+/// Renames a server of the domain.
+pub async fn rename(conn: &mut PgConnection, domain: &DomainId, id: Uuid, name: &Text255) -> sqlx::Result<()> {
+    sqlx::query("UPDATE servers SET name = $3 WHERE domain_id = $1 AND id = $2")
+        .bind(domain)
+        .bind(id)
+        .bind(name)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// The ids of a server's disks, physical volumes, volume groups and logical volumes, with the
+/// parent of each volume, in one statement.
+pub async fn source_nodes(conn: &mut PgConnection, domain: &DomainId, server_id: Uuid) -> sqlx::Result<SourceNodes> {
+    let rows: Vec<(String, i64, Option<i64>)> = sqlx::query_as(
+        "SELECT 'disk', id, NULL::bigint FROM disks WHERE domain_id = $1 AND server_id = $2
+         UNION ALL SELECT 'physical_volume', pv.id, pv.disk_row_id FROM physical_volumes pv
+                    JOIN disks d ON d.id = pv.disk_row_id WHERE d.domain_id = $1 AND d.server_id = $2
+         UNION ALL SELECT 'volume_group', id, NULL FROM volume_groups WHERE domain_id = $1 AND server_id = $2
+         UNION ALL SELECT 'logical_volume', lv.id, lv.volume_group_id FROM logical_volumes lv
+                    JOIN volume_groups g ON g.id = lv.volume_group_id WHERE g.domain_id = $1 AND g.server_id = $2",
+    )
+    .bind(domain)
+    .bind(server_id)
+    .fetch_all(conn)
+    .await?;
+    let mut nodes = SourceNodes::default();
+    for (kind, id, parent) in rows {
+        match (kind.as_str(), parent) {
+            ("disk", _) => _ = nodes.disks.insert(id),
+            ("volume_group", _) => _ = nodes.volume_groups.insert(id),
+            ("physical_volume", Some(disk)) => _ = nodes.physical_volumes.insert(id, disk),
+            ("logical_volume", Some(group)) => _ = nodes.logical_volumes.insert(id, group),
+            _ => {}
+        }
+    }
+    Ok(nodes)
+}
+
+/// Stores the migration settings of an update: one statement per table that has any, each
+/// setting left as it is where the update does not say.
+pub async fn set_node_settings(
+    conn: &mut PgConnection,
+    domain: &DomainId,
+    settings: &NodeSettings,
+) -> sqlx::Result<()> {
+    for (table, rows) in [
+        (Table::Disks, &settings.disks),
+        (Table::PhysicalVolumes, &settings.physical_volumes),
+        (Table::VolumeGroups, &settings.volume_groups),
+        (Table::LogicalVolumes, &settings.logical_volumes),
+    ] {
+        if rows.is_empty() {
+            continue;
+        }
+        let table = table.name();
+        sqlx::query(&format!(
+            "UPDATE {table} t SET need_migration = coalesce(s.need_migration, t.need_migration),
+                                  adjust_size = coalesce(s.adjust_size, t.adjust_size)
+               FROM UNNEST($2::bigint[], $3::boolean[], $4::bigint[]) AS s(id, need_migration, adjust_size)
+              WHERE t.domain_id = $1 AND t.id = s.id"
+        ))
+        .bind(domain)
+        .bind(rows.iter().map(|s| s.id).collect::<Vec<_>>())
+        .bind(rows.iter().map(|s| s.need_migration).collect::<Vec<_>>())
+        .bind(rows.iter().map(|s| s.adjust_size).collect::<Vec<_>>())
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Sets a source server's state and, when given, its migration cycle; `false` when the domain
+/// has no such source.
+pub async fn set_copy_state(
+    conn: &mut PgConnection,
+    domain: &DomainId,
+    id: Uuid,
+    state: SourceState,
+    cycle: Option<MigrationCycle>,
+) -> sqlx::Result<bool> {
+    let done = sqlx::query(
+        "UPDATE servers SET state = $3, migration_cycle = coalesce($4, migration_cycle)
+          WHERE domain_id = $1 AND id = $2 AND role = 'source'",
+    )
+    .bind(domain)
+    .bind(id)
+    .bind(state)
+    .bind(cycle)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// The domain's source servers per state, in one grouped statement: (state, sources, sources
+/// without a task).
+pub async fn count_sources_by_state(
+    conn: &mut PgConnection,
+    domain: &DomainId,
+) -> sqlx::Result<Vec<(Option<SourceState>, i64, i64)>> {
+    sqlx::query_as(
+        "SELECT s.state, count(*), count(*) FILTER (WHERE t.id IS NULL)
+           FROM servers s LEFT JOIN tasks t ON t.domain_id = s.domain_id AND t.source_server_id = s.id
+          WHERE s.domain_id = $1 AND s.role = 'source'
+          GROUP BY s.state",
+    )
+    .bind(domain)
+    .fetch_all(conn)
+    .await
+}
+
+/// A page of the domain's source servers whose task failed (`MIGRATE_FAIL`, `SYNC_FAIL`),
+/// newest source first, with the count of all of them, in one statement (one snapshot).
+/// `enterprise_project_id` filters on the task's.
+pub async fn list_error_sources(
+    conn: &mut PgConnection,
+    domain: &DomainId,
+    enterprise_project_id: Option<&str>,
+    limit: i64,
+    offset: i64,
+) -> sqlx::Result<MigrationErrorPage> {
+    let (count, items): (i64, Json<Vec<MigrationErrorView>>) = sqlx::query_as(
+        "WITH failed AS (
+           SELECT s.id AS source_id, s.add_date, s.name, s.hostname AS host_name, s.ip AS source_ip,
+                  t.error_json, target.ip AS target_ip
+             FROM tasks t
+             JOIN servers s ON s.domain_id = t.domain_id AND s.id = t.source_server_id
+             LEFT JOIN servers target ON target.domain_id = t.domain_id AND target.task_id = t.id
+            WHERE t.domain_id = $1 AND t.state IN ('MIGRATE_FAIL', 'SYNC_FAIL')
+              AND ($2::text IS NULL OR t.enterprise_project_id = $2)
+         ), page AS (
+           SELECT * FROM failed ORDER BY add_date DESC, source_id DESC LIMIT $3 OFFSET $4
+         )
+         SELECT (SELECT count(*) FROM failed),
+                (SELECT coalesce(json_agg(json_build_object(
+                          'error_json', error_json, 'host_name', host_name, 'name', name,
+                          'source_id', source_id, 'source_ip', source_ip, 'target_ip', target_ip)
+                        ORDER BY add_date DESC, source_id DESC), '[]'::json) FROM page)",
+    )
+    .bind(domain)
+    .bind(enterprise_project_id)
+    .bind(limit)
+    .bind(offset)
+    .fetch_one(conn)
+    .await?;
+    Ok(MigrationErrorPage { count, migration_errors: items.0 })
 }

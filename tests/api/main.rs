@@ -13,6 +13,7 @@ mod sdk_suite;
 mod seeding;
 mod signing;
 mod smoke;
+mod source_ops;
 mod source_rules;
 mod startup;
 mod tenancy;
