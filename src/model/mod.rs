@@ -10,7 +10,8 @@
 //! - `source`: the views of source servers;
 //! - `new_task`, `task_patch`: the create and update commands of a task;
 //! - `lifecycle`: the task state machine, progress reports and command results;
-//! - `task`: a task's rows and its show view; `task_list`: a list page.
+//! - `task`: a task's rows and its show view; `task_list`: a list page;
+//! - `task_settings`: a task's speed-limit rules, special configurations and network check.
 
 pub mod columns;
 pub mod domain;
@@ -22,6 +23,7 @@ pub mod source;
 pub mod task;
 pub mod task_list;
 pub mod task_patch;
+pub mod task_settings;
 pub mod tree;
 pub mod values;
 

@@ -84,7 +84,7 @@ pub async fn update(
 
 /// A task id from the path: at most 255 characters (seed 000); one that is not a UUID names
 /// no task.
-fn task_id(raw: &str) -> Result<Uuid, ApiError> {
+pub(super) fn task_id(raw: &str) -> Result<Uuid, ApiError> {
     if raw.chars().count() > 255 {
         return Err(ApiError::invalid("task_id: must be 0 to 255 characters long"));
     }

@@ -14,5 +14,6 @@ mod signing;
 mod smoke;
 mod source_rules;
 mod startup;
+mod task_settings;
 mod tenancy;
 mod update;
