@@ -1,6 +1,7 @@
 //! A task's settings beside its row, each written by an endpoint of its own: the time-window
 //! speed-limit rules (`SpeedLimit`), the special configurations (`ConfigurationRequestBody`),
-//! the network check report (`NetworkCheckInfoRequestBody`), and the views that serve them.
+//! the network check report (`NetworkCheckInfoRequestBody`), and the views that serve them
+//! (with the passphrase's).
 //! Each request body is a typed command: single values carry their rules in their types; what
 //! spans values (rule order and overlap, repeated keys) is checked by the command.
 
@@ -287,6 +288,13 @@ pub struct ConfigSettingView {
     pub task_id: Uuid,
     pub migrate_type: MigrateType,
     pub configurations: Vec<SpecialConfig>,
+}
+
+/// `GET /v3/tasks/{task_id}/passphrase`'s body.
+#[derive(Debug, Serialize)]
+pub struct PassphraseView {
+    pub task_id: Uuid,
+    pub passphrase: String,
 }
 
 // --- network check -----------------------------------------------------------------------

@@ -12,7 +12,9 @@ use super::tasks::task_id;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::extract::JsonBody;
-use crate::model::task_settings::{ConfigKey, Configurations, NetworkCheckReport, SpeedLimits, SpeedLimitsView};
+use crate::model::task_settings::{
+    ConfigKey, Configurations, NetworkCheckReport, PassphraseView, SpeedLimits, SpeedLimitsView,
+};
 use crate::store::task_settings as store;
 
 /// `GET /v3/tasks/{task_id}/speed-limit`: the rules in their order, `[]` when none.
@@ -86,5 +88,5 @@ pub async fn show_passphrase(
     let id = task_id(&path)?;
     let mut conn = pool.acquire().await?;
     let passphrase = store::passphrase(&mut conn, &caller.domain, id).await?;
-    Ok(HttpResponse::Ok().json(json!({ "task_id": id, "passphrase": passphrase })))
+    Ok(HttpResponse::Ok().json(PassphraseView { task_id: id, passphrase }))
 }
