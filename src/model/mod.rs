@@ -12,7 +12,8 @@
 //!   overview, failed migrations);
 //! - `new_task`, `task_patch`: the create and update commands of a task;
 //! - `lifecycle`: the task state machine, progress reports and command results;
-//! - `task`: a task's rows and its show view; `task_list`: a list page.
+//! - `task`: a task's rows and its show view; `task_list`: a list page;
+//! - `task_settings`: a task's speed-limit rules, special configurations and network check.
 
 pub mod columns;
 pub mod domain;
@@ -25,6 +26,7 @@ pub mod source_ops;
 pub mod task;
 pub mod task_list;
 pub mod task_patch;
+pub mod task_settings;
 pub mod tree;
 pub mod values;
 

@@ -6,6 +6,7 @@ mod lifecycle;
 mod path;
 mod query;
 mod sources;
+mod task_settings;
 mod tasks;
 
 use actix_web::middleware::from_fn;
@@ -54,6 +55,28 @@ fn api(cfg: &mut web::ServiceConfig) {
             web::resource("/sources/{source_id}/command_result").post(agent::command_result).to(method_not_allowed),
         )
         .service(web::resource("/errors").get(sources::errors).to(method_not_allowed))
+        .service(
+            web::resource("/tasks/{task_id}/speed-limit")
+                .get(task_settings::show_speed_limits)
+                .post(task_settings::update_speed_limits)
+                .to(method_not_allowed),
+        )
+        .service(
+            web::resource("/tasks/{task_id}/configuration-setting")
+                .get(task_settings::show_configurations)
+                .post(task_settings::upload_configurations)
+                .to(method_not_allowed),
+        )
+        .service(
+            web::resource("/tasks/{task_id}/passphrase").get(task_settings::show_passphrase).to(method_not_allowed),
+        )
+        // Without `/tasks/` (as the SDK sends it). Resources match in the order registered, so
+        // this one, last, never takes a path that another `/v3/{a}/{b}` resource serves.
+        .service(
+            web::resource("/{task_id}/update-network-check-info")
+                .post(task_settings::update_network_check)
+                .to(method_not_allowed),
+        )
         .default_service(web::to(no_such_api));
 }
 

@@ -17,8 +17,8 @@ use crate::model::lifecycle::DeleteIds;
 use crate::model::now_ms;
 use crate::model::server::{NewSource, ServerRow};
 use crate::model::source::{SourceListItem, SourceView};
-use crate::store::lifecycle;
 use crate::model::source_ops::{CopyStateChange, DiskInfo, Overview, SourceUpdate};
+use crate::store::lifecycle;
 use crate::store::servers::{self, SourceFilter};
 
 /// `POST /v3/sources`: registers a source server with its whole tree.

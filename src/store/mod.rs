@@ -1,4 +1,4 @@
-//! SQL, one module per aggregate (`servers`, `tasks`, `credentials`), and what they share:
+//! SQL, one module per aggregate (`servers`, `tasks`, `task_settings`, `credentials`), and what they share:
 //! the closed list of tables, set-based typed inserts, partial updates, id allocation, and
 //! the store's error type. Every statement that reads or writes tenant data binds the
 //! caller's domain; every finder takes the domain first.
@@ -6,6 +6,7 @@
 pub mod credentials;
 pub mod lifecycle;
 pub mod servers;
+pub mod task_settings;
 pub mod tasks;
 
 use sqlx::postgres::{PgArguments, PgHasArrayType};
@@ -68,6 +69,8 @@ pub enum Table {
     Networks,
     Tasks,
     Subtasks,
+    SpecialConfigs,
+    TaskSpeedLimits,
 }
 
 impl Table {
@@ -83,6 +86,8 @@ impl Table {
             Table::Networks => "networks",
             Table::Tasks => "tasks",
             Table::Subtasks => "subtasks",
+            Table::SpecialConfigs => "special_configs",
+            Table::TaskSpeedLimits => "task_speed_limits",
         }
     }
 }

@@ -16,5 +16,6 @@ mod smoke;
 mod source_ops;
 mod source_rules;
 mod startup;
+mod task_settings;
 mod tenancy;
 mod update;
