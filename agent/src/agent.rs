@@ -105,7 +105,8 @@ impl Running {
     }
 }
 
-/// Plays one source's agent until the agent stops; `Err` only for what stops the whole agent.
+/// Plays one source's agent until the agent stops; `Err` only for what stops the whole agent
+/// (bad credentials, or a service without the agent endpoints).
 pub async fn run_source(shared: Arc<Shared>, source: Arc<Source>, total_bytes: u64) -> Result<(), ApiError> {
     let mut running: Option<Running> = None;
     let mut starts = 0u64;
@@ -138,6 +139,12 @@ async fn poll_loop(
             Ok(command) => command,
             Err(ApiError::Stopped) => return Ok(()),
             Err(err) if err.is_fatal() => return Err(err),
+            // A service without the agent endpoints: nothing this agent can do.
+            Err(err) if err.code() == Some("APIGW.0101") => return Err(err),
+            Err(err) if err.code() == Some("SMS.8006") => {
+                tracing::warn!(source = %source.name, "the source was deleted: no longer playing it");
+                return Ok(());
+            }
             Err(err) => {
                 tracing::warn!(source = %source.name, error = %err, "cannot read the command queue");
                 Value::Null

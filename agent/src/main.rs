@@ -46,7 +46,6 @@ fn main() -> ExitCode {
     match runtime.block_on(run(options, bars)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            tracing::error!("{err:#}");
             eprintln!("sms-tasks agent: {err:#}");
             ExitCode::FAILURE
         }
@@ -129,6 +128,9 @@ fn explain(err: ApiError) -> anyhow::Error {
             )
         }
         ApiError::Transport { .. } => anyhow::anyhow!("{err}\n  is the service running at --endpoint?"),
+        ApiError::Refused { ref code, .. } if code == "APIGW.0101" => {
+            anyhow::anyhow!("{err}\n  the service at --endpoint has no agent endpoints: is it an older sms-tasks?")
+        }
         err => anyhow::Error::new(err),
     }
 }
