@@ -251,18 +251,26 @@ fn spawn_reporter(
             shared.stats.progress_reports.fetch_add(1, Ordering::Relaxed);
             shared.activity.touch();
         };
-        let reporter = Reporter {
-            client: &shared.client,
-            task_id: &task,
-            round,
-            pace: shared.pace,
-            total_bytes,
-            stop: &token,
-            bar: &bar,
-            on_report: &on_report,
+        let mut round = round;
+        let result = loop {
+            let reporter = Reporter {
+                client: &shared.client,
+                task_id: &task,
+                round,
+                pace: shared.pace,
+                total_bytes,
+                stop: &token,
+                bar: &bar,
+                on_report: &on_report,
+            };
+            let outcome = reporter.run().await;
+            match finish(&shared, &source, &task, outcome).await {
+                // A syncing task enters SYNCING once migrated: its first sync round follows, as
+                // a real agent's continuous sync does (the service makes it SYNC_SUCCESS).
+                Ok(Some(state)) if state == "SYNCING" && round == Round::Start => round = Round::Sync,
+                result => break result.map(|_| ()),
+            }
         };
-        let outcome = reporter.run().await;
-        let result = finish(&shared, &source, &task, outcome).await;
         shared.activity.touch();
         shared.activity.running.fetch_sub(1, Ordering::Relaxed);
         result
@@ -271,13 +279,13 @@ fn spawn_reporter(
 }
 
 /// Logs and counts how a round ended; after a complete one, reads the state the service gave
-/// the task.
+/// the task and returns it.
 async fn finish(
     shared: &Shared,
     source: &Source,
     task: &str,
     outcome: Result<Outcome, ApiError>,
-) -> Result<(), ApiError> {
+) -> Result<Option<String>, ApiError> {
     match outcome? {
         Outcome::Completed => {
             let state = match shared.client.get(&format!("/v3/tasks/{task}"), &[]).await {
@@ -286,7 +294,8 @@ async fn finish(
                 Err(_) => "unknown".to_string(),
             };
             tracing::info!(source = %source.name, task, %state, "every subtask reported at 100");
-            *shared.stats.rounds_completed.lock().unwrap().entry(state).or_default() += 1;
+            *shared.stats.rounds_completed.lock().unwrap().entry(state.clone()).or_default() += 1;
+            return Ok(Some(state));
         }
         Outcome::Stopped => {
             tracing::info!(source = %source.name, task, "stopped reporting");
@@ -298,7 +307,7 @@ async fn finish(
             shared.stats.rounds_refused.fetch_add(1, Ordering::Relaxed);
         }
     }
-    Ok(())
+    Ok(None)
 }
 
 /// Sleeps `duration` unless the agent stops first; whether it is still running.
