@@ -2,6 +2,7 @@
 #
 #   docker build -t sms-tasks .
 #   docker run --rm -p 8080:8080 -e DATABASE_URL=postgres://... -e SMS__DATABASE__LOCAL_CLUSTER=false sms-tasks
+#   docker run --rm --network host sms-tasks agent --endpoint http://127.0.0.1:8080 --token T
 #
 # Written for the classic builder as well as BuildKit (docker-compose v1 builds with the
 # classic one), so no heredocs and no RUN --mount.
@@ -13,33 +14,37 @@ FROM rust:1-bookworm AS build
 WORKDIR /build
 
 # The repository is a Cargo workspace: the service crate at the root, the load benchmark in
-# bench/. Only the service is built here (`-p sms-tasks`); cargo still reads every member's
-# manifest, so bench/Cargo.toml is copied too, with a stub for its one target.
+# bench/, the simulated agent in agent/. The service and the agent are built here (`-p
+# sms-tasks -p sms-tasks-agent`); cargo still reads every member's manifest, so
+# bench/Cargo.toml is copied too, with a stub for its one target.
 
 # 1. Dependencies only: this layer is reused until a manifest or Cargo.lock change. The
 #    stubs stand for the targets the manifests declare (src/lib.rs, src/main.rs,
-#    bench/src/main.rs).
+#    bench/src/main.rs, agent/src/main.rs).
 COPY Cargo.toml Cargo.lock ./
 COPY bench/Cargo.toml ./bench/
-RUN mkdir -p src bench/src \
+COPY agent/Cargo.toml ./agent/
+RUN mkdir -p src bench/src agent/src \
  && : > src/lib.rs \
  && echo 'fn main() {}' > src/main.rs \
  && echo 'fn main() {}' > bench/src/main.rs \
- && cargo build --release --locked -p sms-tasks --bin sms-tasks \
- && rm -rf src
+ && echo 'fn main() {}' > agent/src/main.rs \
+ && cargo build --release --locked -p sms-tasks -p sms-tasks-agent --bin sms-tasks --bin sms-tasks-agent \
+ && rm -rf src agent/src
 
 # 2. The real sources. migrations/ is embedded by refinery::embed_migrations! and
 #    config/default.toml by include_str!, both at compile time. bench/src keeps its stub: the
-#    image has only the service.
+#    image has the service and the agent.
 COPY src ./src
+COPY agent/src ./agent/src
 COPY migrations ./migrations
 COPY config ./config
-# Forget the stub build of this crate (COPY keeps the context's mtimes, which can be older
-# than the stub's artifacts), then build for real.
+# Forget the stub builds of these crates (COPY keeps the context's mtimes, which can be older
+# than the stubs' artifacts), then build for real.
 RUN rm -rf target/release/.fingerprint/sms-tasks-* \
- && find src -name '*.rs' -exec touch {} + \
- && cargo build --release --locked -p sms-tasks --bin sms-tasks \
- && cp target/release/sms-tasks /usr/local/bin/sms-tasks
+ && find src agent/src -name '*.rs' -exec touch {} + \
+ && cargo build --release --locked -p sms-tasks -p sms-tasks-agent --bin sms-tasks --bin sms-tasks-agent \
+ && cp target/release/sms-tasks target/release/sms-tasks-agent /usr/local/bin/
 
 ########################################################################################
 # Runtime stage
@@ -56,7 +61,8 @@ RUN groupadd --system --gid 10001 sms \
  && useradd --system --uid 10001 --gid sms --home-dir /var/lib/sms-tasks --create-home \
       --shell /usr/sbin/nologin sms
 
-COPY --from=build /usr/local/bin/sms-tasks /usr/local/bin/sms-tasks
+# `sms-tasks agent …` runs the sms-tasks-agent beside it.
+COPY --from=build /usr/local/bin/sms-tasks /usr/local/bin/sms-tasks-agent /usr/local/bin/
 
 # Writable working directory (only used by a private PostgreSQL cluster under .data/, which
 # starts only when no database URL is configured and the default server does not answer; a

@@ -1,6 +1,8 @@
-//! The `sms-tasks` command line: `serve` and `migrate`.
+//! The `sms-tasks` command line: `serve`, `migrate`, `seed`, `credentials`, `tokens`, and
+//! `agent` (which runs the separate `sms-tasks-agent` binary, like git's external subcommands).
 
-use std::path::PathBuf;
+use std::ffi::{OsStr, OsString};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -53,7 +55,20 @@ pub enum Command {
         #[command(subcommand)]
         action: TokenAction,
     },
+    /// Play simulated source-server agents against a running service (`sms-tasks agent --help`).
+    ///
+    /// Runs the `sms-tasks-agent` binary found next to this one, else on PATH, with the
+    /// arguments given.
+    #[command(disable_help_flag = true, disable_version_flag = true)]
+    Agent {
+        /// The agent's options, passed through as they are.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true, num_args = 0.., value_name = "ARGS")]
+        args: Vec<OsString>,
+    },
 }
+
+/// The binary behind `sms-tasks agent`.
+pub const AGENT_BINARY: &str = "sms-tasks-agent";
 
 #[derive(Debug, Subcommand)]
 pub enum CredentialAction {
@@ -83,6 +98,9 @@ pub enum TokenAction {
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Command::Agent { args } = cli.command {
+        return run_agent(&args);
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(err) => {
@@ -114,6 +132,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Seed { domain, tasks, seed } => seed_tasks(&settings, &database, &domain, tasks, seed).await,
         Command::Credentials { action } => manage_access_keys(&settings, &database, action).await,
         Command::Tokens { action } => manage_tokens(&settings, &database, action).await,
+        Command::Agent { .. } => unreachable!("`agent` runs before the settings are loaded"),
     };
     tokio::task::spawn_blocking(move || database.shutdown()).await?;
     outcome
@@ -196,4 +215,102 @@ async fn seed_tasks(
         report.vacuum.as_secs_f64()
     );
     Ok(())
+}
+
+/// Runs `sms-tasks-agent` with `args` in place of this process (on Unix; elsewhere as a child
+/// whose exit code is passed on). Needs no settings and no database.
+fn run_agent(args: &[OsString]) -> ExitCode {
+    let exe = std::env::current_exe().ok();
+    let beside = exe.as_deref().and_then(Path::parent);
+    let Some(binary) = locate_agent(beside, std::env::var_os("PATH").as_deref()) else {
+        let here = beside.map_or_else(|| "this executable".to_string(), |dir| dir.display().to_string());
+        eprintln!(
+            "sms-tasks: 'agent' needs the {AGENT_BINARY} binary, found neither in {here} nor on PATH.\n\
+             Build it with `cargo build --release -p sms-tasks-agent` (it lands next to sms-tasks), \
+             or install it with `cargo install --path agent`."
+        );
+        return ExitCode::FAILURE;
+    };
+    let mut command = std::process::Command::new(&binary);
+    command.args(args);
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::CommandExt;
+        let err = command.exec();
+        eprintln!("sms-tasks: cannot run {}: {err}", binary.display());
+        ExitCode::FAILURE
+    }
+    #[cfg(not(unix))]
+    match command.status() {
+        Ok(status) => ExitCode::from(status.code().unwrap_or(1).clamp(0, 255) as u8),
+        Err(err) => {
+            eprintln!("sms-tasks: cannot run {}: {err}", binary.display());
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `sms-tasks-agent` in `beside` (the directory of the running executable), else in the first
+/// directory of `path` (a `PATH` value) that has it.
+pub fn locate_agent(beside: Option<&Path>, path: Option<&OsStr>) -> Option<PathBuf> {
+    let file = format!("{AGENT_BINARY}{}", std::env::consts::EXE_SUFFIX);
+    let candidates = beside.map(Path::to_path_buf).into_iter().chain(path.into_iter().flat_map(std::env::split_paths));
+    candidates.map(|dir| dir.join(&file)).find(|candidate| is_executable(candidate))
+}
+
+fn is_executable(path: &Path) -> bool {
+    let Ok(metadata) = std::fs::metadata(path) else { return false };
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        metadata.is_file() && metadata.permissions().mode() & 0o111 != 0
+    }
+    #[cfg(not(unix))]
+    metadata.is_file()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Command {
+        Cli::try_parse_from(args).expect("parses").command
+    }
+
+    #[test]
+    fn agent_arguments_pass_through_untouched() {
+        let Command::Agent { args } =
+            parse(&["sms-tasks", "agent", "--token", "t", "--help", "--version", "--config", "x", "-v"])
+        else {
+            panic!("not the agent")
+        };
+        assert_eq!(args, ["--token", "t", "--help", "--version", "--config", "x", "-v"]);
+        assert!(matches!(parse(&["sms-tasks", "agent"]), Command::Agent { args } if args.is_empty()));
+    }
+
+    #[test]
+    fn the_agent_is_found_beside_then_on_path() {
+        let root = std::env::temp_dir().join(format!("sms-tasks-locate-{}", std::process::id()));
+        let (beside, on_path, empty) = (root.join("bin"), root.join("path"), root.join("empty"));
+        for dir in [&beside, &on_path, &empty] {
+            std::fs::create_dir_all(dir).unwrap();
+        }
+        let file = format!("{AGENT_BINARY}{}", std::env::consts::EXE_SUFFIX);
+        let install = |dir: &Path| {
+            std::fs::write(dir.join(&file), "#!/bin/sh\n").unwrap();
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                std::fs::set_permissions(dir.join(&file), std::fs::Permissions::from_mode(0o755)).unwrap();
+            }
+        };
+        let path = std::env::join_paths([&empty, &on_path]).unwrap();
+        assert_eq!(locate_agent(Some(&beside), Some(&path)), None);
+        install(&on_path);
+        assert_eq!(locate_agent(Some(&beside), Some(&path)), Some(on_path.join(&file)));
+        install(&beside);
+        assert_eq!(locate_agent(Some(&beside), Some(&path)), Some(beside.join(&file)));
+        assert_eq!(locate_agent(None, None), None);
+        std::fs::remove_dir_all(&root).unwrap();
+    }
 }
