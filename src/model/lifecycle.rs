@@ -9,8 +9,8 @@ use serde_json::Value;
 
 use super::enums::{CommandName, CommandOutcome, MigrationCycle, Operation, OsType, SourceState, TaskState, TaskType};
 use super::values::{Float, Int32, Int64, NonNegative, Speed, Text, Text255};
-use crate::extract::Command;
-use crate::validate::{Checked, JsonPath};
+use crate::parse::Command;
+use crate::parse::{Checked, JsonPath};
 
 /// `UpdateTaskStatusReq`.
 #[derive(Debug, Clone, Deserialize)]

@@ -8,8 +8,8 @@ use uuid::Uuid;
 use super::enums::{OsType, TaskType};
 use super::server::ServerInput;
 use super::values::{Float, Int32, TaskName, Text, Text255};
-use crate::extract::Command;
-use crate::validate::{Checked, JsonPath};
+use crate::parse::Command;
+use crate::parse::{Checked, JsonPath};
 
 /// A new task. Mandatory fields are not `Option`s: a body without one is refused naming it.
 #[derive(Debug, Clone, Deserialize)]
@@ -94,7 +94,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::extract::parse;
+    use crate::parse::parse;
 
     fn body() -> serde_json::Value {
         json!({

@@ -13,8 +13,8 @@ use super::task_list::SourceServerAssociatedView;
 use super::tree::node::{members, Node};
 use super::tree::{BtrfsInput, DiskInput, NetworkInput, TreeInput, TreeRules, VolumeGroupInput};
 use super::values::{Int32, NonNegative, Patch, Speed, Text, Text255};
-use crate::extract::Command;
-use crate::validate::{Checked, JsonPath};
+use crate::parse::Command;
+use crate::parse::{Checked, JsonPath};
 
 attributes! {
     /// The attributes of a server that the API sends and serves under the same names:

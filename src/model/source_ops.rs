@@ -15,8 +15,8 @@ use super::enums::{MigrationCycle, SourceState};
 use super::tree::{BtrfsInput, DiskInput, TreeInput, TreeRules, VolumeGroupInput};
 use super::values::{not_null, NonNegative, Text255, UnknownValue};
 use crate::error::ApiError;
-use crate::extract::Command;
-use crate::validate::{Checked, JsonPath};
+use crate::parse::Command;
+use crate::parse::{Checked, JsonPath};
 
 /// The most elements a collection of these bodies may hold (as on the registration page).
 const MAX_ELEMENTS: usize = 65535;
@@ -362,7 +362,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::extract::parse;
+    use crate::parse::parse;
 
     fn refusal<T: Command + std::fmt::Debug>(body: serde_json::Value) -> String {
         parse::<T>(body).unwrap_err().to_string()

@@ -11,8 +11,8 @@ use super::server::ServerPatch;
 use super::task::{CloneServer, Subtask};
 use super::tree::node::{members, Node};
 use super::values::{not_null, Int32, NonNegative, Patch, Speed, Text, Text255};
-use crate::extract::Command;
-use crate::validate::{Checked, JsonPath};
+use crate::parse::Command;
+use crate::parse::{Checked, JsonPath};
 
 members!(
     /// A subtask's id: kept when it names an existing subtask of the task.
@@ -147,7 +147,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::extract::parse;
+    use crate::parse::parse;
 
     fn refusal(body: serde_json::Value) -> String {
         parse::<TaskPatch>(body).unwrap_err().to_string()

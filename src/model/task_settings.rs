@@ -20,8 +20,8 @@ use uuid::Uuid;
 use super::enums::{OsType, TaskType};
 use super::task::SpecialConfig;
 use super::values::{Float, Int32, Text, UnknownValue};
-use crate::extract::Command;
-use crate::validate::{Checked, JsonPath};
+use crate::parse::Command;
+use crate::parse::{Checked, JsonPath};
 
 // --- speed limits ------------------------------------------------------------------------
 
@@ -334,10 +334,10 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::extract;
+    use crate::parse;
 
     fn refusal<T: Command>(body: serde_json::Value) -> String {
-        extract::parse::<T>(body).map(|_| ()).unwrap_err().to_string()
+        parse::parse::<T>(body).map(|_| ()).unwrap_err().to_string()
     }
 
     #[test]
@@ -354,7 +354,7 @@ mod tests {
     #[test]
     fn rules_keep_to_their_ranges() {
         let rule = |speed: i64, threshold: f64| json!({ "speed_limit": [{ "start": "00:00", "end": "23:59", "speed": speed, "over_speed_threshold": threshold }] });
-        assert!(extract::parse::<SpeedLimits>(rule(10000, 100.0)).is_ok());
+        assert!(parse::parse::<SpeedLimits>(rule(10000, 100.0)).is_ok());
         assert!(
             refusal::<SpeedLimits>(rule(10001, 0.0)).starts_with("speed_limit[0].speed: must be between 0 and 10000")
         );
@@ -382,7 +382,7 @@ mod tests {
             json!({ "speed_limit": rules })
         };
         assert!(
-            extract::parse::<SpeedLimits>(rules(&[("12:00", "18:00"), ("08:00", "12:00"), ("18:00", "23:59")])).is_ok()
+            parse::parse::<SpeedLimits>(rules(&[("12:00", "18:00"), ("08:00", "12:00"), ("18:00", "23:59")])).is_ok()
         );
         assert_eq!(
             refusal::<SpeedLimits>(rules(&[("08:00", "12:00"), ("11:59", "13:00")])),
@@ -398,14 +398,14 @@ mod tests {
             refusal::<SpeedLimits>(rules(&[("13:00", "14:00"), ("00:00", "23:00"), ("05:00", "06:00")])),
             "speed_limit[2].start: overlaps speed_limit[1] (00:00-23:00)"
         );
-        assert!(extract::parse::<SpeedLimits>(json!({ "speed_limit": [] })).is_ok());
+        assert!(parse::parse::<SpeedLimits>(json!({ "speed_limit": [] })).is_ok());
     }
 
     #[test]
     fn configuration_keys_are_the_documented_ones() {
         let body = |key: &str| json!({ "configurations": [{ "config_key": key, "config_value": "v" }] });
         for key in ConfigKey::ALL {
-            assert!(extract::parse::<Configurations>(body(key)).is_ok(), "{key}");
+            assert!(parse::parse::<Configurations>(body(key)).is_ok(), "{key}");
         }
         assert!(refusal::<Configurations>(body("NOPE")).starts_with("configurations[0].config_key: must be one of"));
         let long = json!({ "configurations": [{ "config_key": "DYNAMIC_PORT", "config_value": "x".repeat(1025) }] });
@@ -436,7 +436,7 @@ mod tests {
     fn network_checks_keep_to_their_ranges() {
         let report =
             json!({ "network_delay": 20.5, "migration_speed": 100, "cpu_usage": 50, "evaluation_result": "success" });
-        assert!(extract::parse::<NetworkCheckReport>(report.clone()).is_ok());
+        assert!(parse::parse::<NetworkCheckReport>(report.clone()).is_ok());
         for (field, value, path) in [
             ("network_delay", json!(10000.1), "network_delay"),
             ("network_jitter", json!(-1), "network_jitter"),

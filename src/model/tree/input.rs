@@ -9,7 +9,7 @@ use super::attrs::{Btrfs, Disk, LogicalVolume, Network, PhysicalVolume, Subvolum
 use super::node::{members, Node};
 use crate::model::enums::DeviceUse;
 use crate::model::values::{NonNegative, Text255};
-use crate::validate::{Checked, JsonPath};
+use crate::parse::{Checked, JsonPath};
 
 members!(
     /// A disk's id (kept by an update when it names an existing disk) and its partitions.
