@@ -3,6 +3,7 @@
 mod agent;
 mod health;
 mod lifecycle;
+mod migprojects;
 mod path;
 mod query;
 mod sources;
@@ -45,7 +46,25 @@ fn api(cfg: &mut web::ServiceConfig) {
         .service(
             web::resource("/sources/{source_id}/command_result").post(agent::command_result).to(method_not_allowed),
         )
+        .configure(migproject_routes)
         .default_service(web::to(no_such_api));
+}
+
+/// `/v3/migprojects` (migration projects).
+fn migproject_routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/migprojects").get(migprojects::list).post(migprojects::create).to(method_not_allowed))
+        .service(
+            web::resource("/migprojects/{mig_project_id}")
+                .get(migprojects::show)
+                .put(migprojects::update)
+                .delete(migprojects::delete)
+                .to(method_not_allowed),
+        )
+        .service(
+            web::resource("/migprojects/{mig_project_id}/default")
+                .put(migprojects::make_default)
+                .to(method_not_allowed),
+        );
 }
 
 async fn method_not_allowed() -> Result<HttpResponse, ApiError> {

@@ -5,6 +5,7 @@
 
 pub mod credentials;
 pub mod lifecycle;
+pub mod migprojects;
 pub mod servers;
 pub mod tasks;
 
@@ -68,6 +69,7 @@ pub enum Table {
     Networks,
     Tasks,
     Subtasks,
+    MigProjects,
 }
 
 impl Table {
@@ -83,6 +85,7 @@ impl Table {
             Table::Networks => "networks",
             Table::Tasks => "tasks",
             Table::Subtasks => "subtasks",
+            Table::MigProjects => "migprojects",
         }
     }
 }
