@@ -90,15 +90,15 @@ async fn unknown_paths_and_methods_are_answered_in_the_sms_shape() {
     for (method, path) in [
         (reqwest::Method::DELETE, "/v3/tasks".to_string()),
         (reqwest::Method::PATCH, format!("/v3/tasks/{task}")),
-        (reqwest::Method::DELETE, format!("/v3/tasks/{task}")),
+        (reqwest::Method::POST, format!("/v3/tasks/{task}")),
         (reqwest::Method::PUT, "/v3/sources".to_string()),
-        (reqwest::Method::DELETE, format!("/v3/sources/{source}")),
+        (reqwest::Method::PATCH, format!("/v3/sources/{source}")),
     ] {
         let reply = app.send(app.client.request(method.clone(), app.url(&path)).header("X-Auth-Token", TOKEN_A)).await;
         assert_eq!(reply.status, 405, "{method} {path}: {}", reply.body);
         reply.assert_error(405, "SMS.2003");
     }
-    // The task survived the DELETE.
+    // The task survived the refused requests.
     app.get(&format!("/v3/tasks/{task}")).await.assert_ok();
 }
 
