@@ -13,12 +13,14 @@
 //! - `new_task`, `task_patch`: the create and update commands of a task;
 //! - `lifecycle`: the task state machine, progress reports and command results;
 //! - `task`: a task's rows and its show view; `task_list`: a list page;
-//! - `task_settings`: a task's speed-limit rules, special configurations and network check.
+//! - `task_settings`: a task's speed-limit rules, special configurations and network check;
+//! - `migproject`: migration projects (create and update commands, row, views).
 
 pub mod columns;
 pub mod domain;
 pub mod enums;
 pub mod lifecycle;
+pub mod migproject;
 pub mod new_task;
 pub mod server;
 pub mod source;

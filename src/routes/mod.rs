@@ -3,6 +3,7 @@
 mod agent;
 mod health;
 mod lifecycle;
+mod migprojects;
 mod path;
 mod query;
 mod sources;
@@ -70,6 +71,7 @@ fn api(cfg: &mut web::ServiceConfig) {
         .service(
             web::resource("/tasks/{task_id}/passphrase").get(task_settings::show_passphrase).to(method_not_allowed),
         )
+        .configure(migproject_routes)
         // Without `/tasks/` (as the SDK sends it). Resources match in the order registered, so
         // this one, last, never takes a path that another `/v3/{a}/{b}` resource serves.
         .service(
@@ -78,6 +80,23 @@ fn api(cfg: &mut web::ServiceConfig) {
                 .to(method_not_allowed),
         )
         .default_service(web::to(no_such_api));
+}
+
+/// `/v3/migprojects` (migration projects).
+fn migproject_routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/migprojects").get(migprojects::list).post(migprojects::create).to(method_not_allowed))
+        .service(
+            web::resource("/migprojects/{mig_project_id}")
+                .get(migprojects::show)
+                .put(migprojects::update)
+                .delete(migprojects::delete)
+                .to(method_not_allowed),
+        )
+        .service(
+            web::resource("/migprojects/{mig_project_id}/default")
+                .put(migprojects::make_default)
+                .to(method_not_allowed),
+        );
 }
 
 async fn method_not_allowed() -> Result<HttpResponse, ApiError> {

@@ -19,6 +19,7 @@ use crate::model::server::{NewSource, ServerRow};
 use crate::model::source::{SourceListItem, SourceView};
 use crate::model::source_ops::{CopyStateChange, DiskInfo, Overview, SourceUpdate};
 use crate::store::lifecycle;
+use crate::store::migprojects;
 use crate::store::servers::{self, SourceFilter};
 
 /// `POST /v3/sources`: registers a source server with its whole tree.
@@ -30,6 +31,8 @@ pub async fn register(
     let server = ServerRow::source(&body, Uuid::new_v4(), &caller.domain, now_ms());
     let mut tx = pool.begin().await?;
     servers::insert(&mut tx, &server, &body.tree()).await?;
+    // Migration projects (issue 10): a new source joins the domain's default project.
+    migprojects::join_default(&mut tx, &caller.domain, server.id).await?;
     tx.commit().await?;
     Ok(HttpResponse::Ok().json(json!({ "id": server.id })))
 }
@@ -63,6 +66,8 @@ pub async fn list(caller: Caller, pool: web::Data<PgPool>, req: HttpRequest) -> 
         ip: query.text("ip", 0, 255)?,
         connected: query.boolean("connected")?,
         enterprise_project_id: query.text("enterprise_project_id", 0, 255)?,
+        // Migration projects (issue 10): like `id`, a non-UUID matches nothing.
+        migproject: query.text("migproject", 0, 255)?.map(|id| Uuid::parse_str(&id).unwrap_or(Uuid::nil())),
     };
     let limit = query.integer("limit", 0, 200, 200)?;
     let offset = query.integer("offset", 0, 65535, 0)?;

@@ -5,6 +5,7 @@
 
 pub mod credentials;
 pub mod lifecycle;
+pub mod migprojects;
 pub mod servers;
 pub mod task_settings;
 pub mod tasks;
@@ -71,6 +72,7 @@ pub enum Table {
     Subtasks,
     SpecialConfigs,
     TaskSpeedLimits,
+    MigProjects,
 }
 
 impl Table {
@@ -88,6 +90,7 @@ impl Table {
             Table::Subtasks => "subtasks",
             Table::SpecialConfigs => "special_configs",
             Table::TaskSpeedLimits => "task_speed_limits",
+            Table::MigProjects => "migprojects",
         }
     }
 }

@@ -158,6 +158,8 @@ pub struct SourceFilter {
     pub ip: Option<String>,
     pub connected: Option<bool>,
     pub enterprise_project_id: Option<String>,
+    /// Migration projects (issue 10): the sources of one project.
+    pub migproject: Option<Uuid>,
 }
 
 /// A page of the domain's source servers, newest first, and the count of all that match.
@@ -174,7 +176,8 @@ pub async fn list_sources(
         AND ($4::uuid IS NULL OR id = $4)
         AND ($5::text IS NULL OR ip = $5)
         AND ($6::boolean IS NULL OR connected = $6)
-        AND ($7::text IS NULL OR enterprise_project_id = $7)";
+        AND ($7::text IS NULL OR enterprise_project_id = $7)
+        AND ($8::uuid IS NULL OR migproject_id = $8)";
     let name = filter.name.as_deref().map(escape_like);
     let count: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM servers WHERE {WHERE}"))
         .bind(domain)
@@ -184,10 +187,11 @@ pub async fn list_sources(
         .bind(&filter.ip)
         .bind(filter.connected)
         .bind(&filter.enterprise_project_id)
+        .bind(filter.migproject)
         .fetch_one(&mut *conn)
         .await?;
     let rows = sqlx::query_as(&format!(
-        "SELECT * FROM servers WHERE {WHERE} ORDER BY add_date DESC, id DESC LIMIT $8 OFFSET $9"
+        "SELECT * FROM servers WHERE {WHERE} ORDER BY add_date DESC, id DESC LIMIT $9 OFFSET $10"
     ))
     .bind(domain)
     .bind(filter.state)
@@ -196,6 +200,7 @@ pub async fn list_sources(
     .bind(&filter.ip)
     .bind(filter.connected)
     .bind(&filter.enterprise_project_id)
+    .bind(filter.migproject)
     .bind(limit)
     .bind(offset)
     .fetch_all(&mut *conn)

@@ -48,6 +48,7 @@ pub const TABLES: &[&str] = &[
     "task_network_checks",
     "agent_commands",
     "task_speed_limits",
+    "migprojects",
 ];
 
 static SERVER_URL: OnceCell<String> = OnceCell::const_new();
