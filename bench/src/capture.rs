@@ -33,8 +33,8 @@ pub struct Prepared {
 pub struct ServiceSql {
     /// `GET /v3/tasks?limit=…&offset=0`: the auth lookup, the count, the page, its children.
     pub list: Vec<Prepared>,
-    /// `POST /v3/tasks`, less the statements of `GET /v3/tasks/{id}` (the auth lookup and the
-    /// read-back of the created task, which the create script leaves out).
+    /// `POST /v3/tasks`, less the statements `GET /v3/tasks/{id}` also runs (the auth lookup,
+    /// which the create script takes from `list`).
     pub create: Vec<Prepared>,
 }
 
@@ -143,9 +143,10 @@ mod tests {
 
     use super::*;
 
-    /// The service's SQL, read back from a fresh database: the list script is generated from
-    /// it and the create script still runs what the service runs. Fails when the service's SQL
-    /// changed in a way the scripts do not follow (see pgbench.rs).
+    /// The service's SQL, read back from a fresh database: the list and create scripts are
+    /// generated from it, and the create script, run by pgbench, writes the rows the service
+    /// wrote. Fails when the service's SQL changed in a way the scripts do not follow (see
+    /// pgbench.rs).
     #[tokio::test]
     async fn the_pgbench_scripts_follow_the_services_sql() {
         let configured =
@@ -162,17 +163,45 @@ mod tests {
             let sql = capture(&url, "capture-domain", "sms-bench-capture-token-0123456789", 200).await?;
             let pool = crate::db::connect(&url, 1).await?;
             let script = crate::pgbench::list_script(&pool, "capture-domain", "t", 200, 0, &sql.list).await?;
+            // The create script, from the task the capture created, run by pgbench for a second:
+            // every task it creates has the template's rows, but for the fresh values.
+            let template: Uuid = sqlx::query_scalar("SELECT id FROM tasks WHERE name LIKE 'zz-bench-sql-capture-%'")
+                .fetch_one(&pool)
+                .await?;
+            let create =
+                crate::pgbench::create_script(&pool, "capture-domain", "t", template, &sql.list, &sql.create).await?;
+            let second = Duration::from_secs(1);
+            crate::pgbench::insert_source_pool(&pool, "capture-domain", 2, second).await?;
+            let dir = std::env::temp_dir().join(format!("{name}-scripts"));
+            std::fs::create_dir_all(&dir)?;
+            let tps = crate::pgbench::run(&crate::pgbench::locate(), &dir, &url, &create, 2, second).await;
+            let _ = std::fs::remove_dir_all(&dir);
+            let tps = tps?;
+            let created: Vec<Uuid> =
+                sqlx::query_scalar("SELECT id FROM tasks WHERE id <> $1 ORDER BY random() LIMIT 3")
+                    .bind(template)
+                    .fetch_all(&pool)
+                    .await?;
+            let expected = crate::pgbench::rows_but_fresh(&pool, template).await?;
+            for task in &created {
+                assert_eq!(crate::pgbench::rows_but_fresh(&pool, *task).await?, expected, "task {task}");
+            }
             pool.close().await;
-            anyhow::Ok((sql, script))
+            anyhow::Ok((sql, script, create, tps, created.len()))
         }
         .await;
         sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut admin).await.unwrap();
         if let Some(cluster) = cluster {
             cluster.stop();
         }
-        let (sql, script) = outcome.expect("the capture and the list script");
+        let (sql, script, create, tps, created) = outcome.expect("the capture and the scripts");
         assert!(script.text.contains("FROM tasks"), "no page query in the list script:\n{}", script.text);
         assert!(script.text.contains("auth_tokens"), "no auth lookup in the list script:\n{}", script.text);
         assert_eq!(crate::pgbench::create_drift(&sql.create), Vec::<String>::new(), "{sql:#?}");
+        for insert in sql.create.iter().filter(|p| p.sql.starts_with("INSERT INTO")) {
+            let head = &insert.sql[..insert.sql.find("UNNEST(").expect("an UNNEST insert") + "UNNEST(".len()];
+            assert!(create.text.contains(head), "{head} is not in the create script:\n{}", create.text);
+        }
+        assert!(tps > 0.0 && created == 3, "pgbench created {created} tasks at {tps} tps");
     }
 }

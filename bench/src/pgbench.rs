@@ -8,28 +8,41 @@
 //!   `\gset` needs a one-row result, so the page query would have to aggregate instead of
 //!   sending its 200 rows, and PostgreSQL would do less work than it does for the service.
 //!   Nothing writes during the list runs, so every page has these ids.
-//! - Create: the rows are those of a task the service created (read back with `to_jsonb`),
-//!   sent as JSON text parameters and given fresh ids in SQL (`gen_random_uuid()`, the
-//!   `nextval` batch carried with `\gset`), so `jsonb_populate_recordset` inserts the same
-//!   rows. The source-row lock returns the new uuids in the same round trip. Each transaction
-//!   locks a fresh source from a pool inserted before the run (untimed), chosen by
-//!   `:client_id` and a per-client counter, as each service create uses a fresh source.
+//! - Create: the rows are those of a task the service created (the template). Each
+//!   `INSERT INTO {table} (…) SELECT * FROM UNNEST($1, …)` is the service's text, each `$n` a
+//!   variable holding the array literal of that column's values (cast to the parameter's type,
+//!   e.g. `:tpl_disks_c5::text[]`), as the service binds one typed array per column. The
+//!   template's values are read once before the run and passed with `-D`; the values the
+//!   service makes anew for each create (the task's and the target's uuids, the source, the
+//!   date; the tree's object ids and parents) are computed in SQL and carried with `\gset`:
+//!   - The source-row lock is the service's lock with two changes: its source is a fresh one
+//!     from a pool inserted before the run (untimed), chosen by `:client_id` and a per-client
+//!     counter (as each service create uses a fresh source), and its select list also returns,
+//!     in the same round trip, the arrays of the new uuids (`gen_random_uuid()`), of the
+//!     source's id and of the date (`clock_timestamp()`), which the service makes in Rust.
+//!   - The service's `nextval` batch runs as a subquery of a query that also hands out the ids:
+//!     each tree table's id array and its parent array (the new ids of its disks, groups or
+//!     filesystems), in the order `TreeRows::build` takes them. The service does this in Rust.
+//!   - The script does not check `connected` (always true for pool sources): it does not
+//!     branch on results, where the service stops at an unknown or disconnected source.
 //! - Both run the token lookup the auth middleware runs for each request.
 //!
-//! The list script is generated from the statements the service itself ran for a list page
-//! (capture.rs): each `$n` becomes the pgbench variable of what it binds, told by what it is
-//! compared with (see [`list_variable`]); a parameter it cannot tell fails the run. The create
-//! script sends its rows differently from the service (above), so it is written here, with the
-//! generated auth lookup; [`create_drift`] compares what it reproduces ([`CREATE_STATEMENTS`])
-//! with what the service ran for a create, and the run fails (and a test fails) on any
-//! difference.
+//! Both scripts are generated from the statements the service itself ran (capture.rs). In the
+//! list script, each `$n` becomes the pgbench variable of what it binds, told by what it is
+//! compared with (see [`list_variable`]); a parameter it cannot tell fails the run. In the create
+//! script, the lock ([`LOCK_SOURCE`]) and the id batch ([`ALLOCATE_IDS`]) must be exactly the
+//! service's, and every other statement an `INSERT … SELECT * FROM UNNEST($1, …, $n)`, one
+//! array per column, into a table [`TABLES`] knows (which columns get fresh values, how to read
+//! the template's rows), so a changed column list flows through on its own. Anything else (a
+//! statement of another shape, a new table, a fresh column the service no longer writes, a known
+//! statement the service no longer runs) is reported by [`create_drift`]: the run then skips
+//! the pgbench create, prints the difference and fails, and a test fails.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{bail, Context};
-use serde_json::Value;
 use sqlx::PgPool;
 use uuid::Uuid;
 
@@ -176,72 +189,354 @@ pub async fn list_script(
     Ok(Script { name: "list", text, variables })
 }
 
-/// The statements of `POST /v3/tasks` that the create script reproduces (the service's
-/// `tasks::create`, `servers::insert`, `insert_rows` and `allocate_ids`), as the service sends
-/// them; `{t}` stands for a table name. The script gives them their parameters in SQL (see
-/// the module comment).
-pub const CREATE_STATEMENTS: &[&str] = &[
-    "SELECT connected FROM servers WHERE domain_id = $1 AND id = $2 AND role = 'source' FOR UPDATE",
-    "INSERT INTO {t} SELECT * FROM jsonb_populate_recordset(NULL::{t}, $1)",
-    "SELECT nextval('object_id_seq') FROM generate_series(1, $1)",
+/// `servers::create`'s lock of the source row, as the service sends it. The script runs it
+/// with the pool source and with the fresh uuids and date in its select list (see
+/// [`lock_command`]).
+pub const LOCK_SOURCE: &str =
+    "SELECT connected FROM servers WHERE domain_id = $1 AND id = $2 AND role = 'source' FOR UPDATE";
+/// `allocate_ids`, as the service sends it. The script runs it inside the query that hands the
+/// ids to the tree's rows (see [`ids_command`]).
+pub const ALLOCATE_IDS: &str = "SELECT nextval('object_id_seq') FROM generate_series(1, $1)";
+
+/// A fresh value of a created row, computed in each transaction instead of taken from the
+/// template task.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fresh {
+    /// The new task's uuid (`gen_random_uuid()` in the lock statement).
+    TaskId,
+    /// The new target server's uuid (`gen_random_uuid()` in the lock statement).
+    TargetId,
+    /// The locked pool source.
+    SourceId,
+    /// The create's time, in ms since the epoch.
+    Now,
+    /// A new object id, from the `nextval` batch, in the order `TreeRows::build` gives them.
+    Id,
+    /// The new object id of the row's parent (a disk, a volume group, a Btrfs filesystem).
+    Parent,
+}
+
+/// What a table of the created tree is to the create script.
+#[derive(Debug, Clone, Copy)]
+enum Shape {
+    /// The task row.
+    Task,
+    /// The target server row.
+    Target,
+    /// A row of the target server's tree, linked by `link` to the target server (`parent`
+    /// `None`) or to a row of the tree table `parent`.
+    Tree { link: &'static str, parent: Option<&'static str> },
+}
+
+/// The tables `POST /v3/tasks` writes, as the script knows them; tree tables in the order
+/// `TreeRows::build` gives ids (each top-level row, then its children).
+const TABLES: &[(&str, Shape)] = &[
+    ("tasks", Shape::Task),
+    ("servers", Shape::Target),
+    ("disks", Shape::Tree { link: "server_id", parent: None }),
+    ("physical_volumes", Shape::Tree { link: "disk_row_id", parent: Some("disks") }),
+    ("volume_groups", Shape::Tree { link: "server_id", parent: None }),
+    ("logical_volumes", Shape::Tree { link: "volume_group_id", parent: Some("volume_groups") }),
+    ("btrfs_filesystems", Shape::Tree { link: "server_id", parent: None }),
+    ("btrfs_subvolumes", Shape::Tree { link: "filesystem_id", parent: Some("btrfs_filesystems") }),
+    ("networks", Shape::Tree { link: "server_id", parent: None }),
 ];
 
-/// Whether `sql` is `pattern` with one table name for every `{t}`.
-fn matches(pattern: &str, sql: &str) -> bool {
-    let mut parts = pattern.split("{t}");
-    let Some(rest) = sql.strip_prefix(parts.next().unwrap_or_default()) else {
-        return false;
-    };
-    let mut rest = rest;
-    let mut table: Option<&str> = None;
-    for part in parts {
-        let end = rest.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(rest.len());
-        let (name, after) = rest.split_at(end);
-        if name.is_empty() || table.is_some_and(|t| t != name) {
-            return false;
-        }
-        table = Some(name);
-        let Some(after) = after.strip_prefix(part) else {
-            return false;
-        };
-        rest = after;
+impl Shape {
+    fn of(table: &str) -> Option<Shape> {
+        TABLES.iter().find(|(t, _)| *t == table).map(|(_, shape)| *shape)
     }
-    rest.is_empty()
+
+    /// The columns that get fresh values, and which.
+    fn fresh(self) -> Vec<(&'static str, Fresh)> {
+        match self {
+            Shape::Task => {
+                vec![("id", Fresh::TaskId), ("source_server_id", Fresh::SourceId), ("create_date", Fresh::Now)]
+            }
+            Shape::Target => vec![("id", Fresh::TargetId), ("task_id", Fresh::TaskId), ("add_date", Fresh::Now)],
+            Shape::Tree { link, parent: None } => vec![("id", Fresh::Id), (link, Fresh::TargetId)],
+            Shape::Tree { link, parent: Some(_) } => vec![("id", Fresh::Id), (link, Fresh::Parent)],
+        }
+    }
+
+    /// The template's rows of the table (alias `x`; `$1` the template task, `$2` its target
+    /// server) and their order, the order the service writes them in.
+    fn template_rows(self, table: &str) -> (String, &'static str) {
+        match self {
+            Shape::Task => (format!("{table} x WHERE x.id = $1"), "x.id"),
+            Shape::Target => (format!("{table} x WHERE x.task_id = $1"), "x.id"),
+            Shape::Tree { link, parent: None } => (format!("{table} x WHERE x.{link} = $2"), "x.position"),
+            Shape::Tree { link, parent: Some(parent) } => (
+                format!("{table} x JOIN {parent} p ON p.id = x.{link} WHERE p.server_id = $2"),
+                "p.position, x.position",
+            ),
+        }
+    }
+}
+
+/// A create statement of the service, as the script reproduces it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum CreateStatement {
+    Lock,
+    AllocateIds,
+    /// `INSERT INTO {table} ({columns}) SELECT * FROM UNNEST($1, …, $n)`, one typed array per
+    /// column.
+    Insert {
+        sql: String,
+        table: String,
+        columns: Vec<String>,
+        types: Vec<String>,
+    },
+}
+
+/// Whether `name` is a plain lower-case SQL identifier.
+fn identifier(name: &str) -> bool {
+    name.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
+        && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+}
+
+impl CreateStatement {
+    /// What `statement` is to the create script, or why the script cannot reproduce it.
+    fn parse(statement: &Prepared) -> Result<CreateStatement, String> {
+        let sql = statement.sql.as_str();
+        if sql == LOCK_SOURCE {
+            return Ok(CreateStatement::Lock);
+        }
+        if sql == ALLOCATE_IDS {
+            return Ok(CreateStatement::AllocateIds);
+        }
+        let unnest = || -> Option<(&str, Vec<&str>, &str)> {
+            let (table, rest) = sql.strip_prefix("INSERT INTO ")?.split_once(" (")?;
+            let (columns, rest) = rest.split_once(") SELECT * FROM UNNEST(")?;
+            Some((table, columns.split(", ").collect(), rest.strip_suffix(')')?))
+        };
+        let Some((table, columns, parameters)) = unnest() else {
+            return Err("not a statement shape it knows".into());
+        };
+        if !identifier(table) || !columns.iter().all(|c| identifier(c)) {
+            return Err("not a statement shape it knows".into());
+        }
+        let expected: Vec<String> = (1..=columns.len()).map(|n| format!("${n}")).collect();
+        if parameters != expected.join(", ") || statement.types.len() != columns.len() {
+            return Err(format!("UNNEST does not take `$1, …, ${}`, one array per column", columns.len()));
+        }
+        if let Some(ty) = statement.types.iter().find(|ty| !ty.ends_with("[]")) {
+            return Err(format!("a parameter of UNNEST is not an array ({ty})"));
+        }
+        let Some(shape) = Shape::of(table) else {
+            return Err(format!("it does not know table {table} (teach `TABLES`)"));
+        };
+        if let Some((column, _)) = shape.fresh().into_iter().find(|(c, _)| !columns.contains(c)) {
+            return Err(format!("column {column}, which it gives a fresh value, is not written"));
+        }
+        Ok(CreateStatement::Insert {
+            sql: sql.into(),
+            table: table.into(),
+            columns: columns.into_iter().map(String::from).collect(),
+            types: statement.types.clone(),
+        })
+    }
+}
+
+/// The service's create statements as the script reproduces them, or, when it cannot
+/// reproduce some, [`create_drift`]'s complaints.
+fn create_statements(service_create: &[Prepared]) -> Result<Vec<CreateStatement>, Vec<String>> {
+    let mut drift = Vec::new();
+    let mut statements = Vec::new();
+    for p in service_create {
+        match CreateStatement::parse(p) {
+            Ok(CreateStatement::Insert { table, .. })
+                if statements.iter().any(|s| matches!(s, CreateStatement::Insert { table: t, .. } if *t == table)) =>
+            {
+                drift.push(format!(
+                    "the service runs `{}` for a create, a second statement writing {table}; the pgbench create \
+                     script writes each table once",
+                    p.sql
+                ));
+            }
+            Ok(statement) => statements.push(statement),
+            Err(why) => drift
+                .push(format!("the service runs `{}` for a create; the pgbench create script does not ({why})", p.sql)),
+        }
+    }
+    for (known, sql) in [(CreateStatement::Lock, LOCK_SOURCE), (CreateStatement::AllocateIds, ALLOCATE_IDS)] {
+        if !statements.contains(&known) {
+            drift.push(format!("the pgbench create script runs `{sql}`; the service no longer does"));
+        }
+    }
+    if drift.is_empty() {
+        Ok(statements)
+    } else {
+        Err(drift)
+    }
 }
 
 /// How the create script differs from `service_create`, the statements the service ran for a
-/// create (capture.rs): the statements it runs that the script does not reproduce, and those
-/// of the script it no longer runs. Empty when they agree.
+/// create (capture.rs): the statements it runs that the script cannot reproduce, and those of
+/// the script it no longer runs. Empty when they agree.
 pub fn create_drift(service_create: &[Prepared]) -> Vec<String> {
-    let mut drift: Vec<String> = service_create
-        .iter()
-        .filter(|p| !CREATE_STATEMENTS.iter().any(|pattern| matches(pattern, &p.sql)))
-        .map(|p| format!("the service runs `{}` for a create; the pgbench create script does not", p.sql))
-        .collect();
-    drift.extend(
-        CREATE_STATEMENTS
+    create_statements(service_create).err().unwrap_or_default()
+}
+
+/// A table's rows of the template task, for the script: the array literal of each column
+/// (`None` for the columns that get fresh values) and, for tree tables, the fresh-id numbers
+/// (1-based, in the `nextval` batch) of each row and of its parent.
+struct TemplateTable {
+    rows: usize,
+    literals: Vec<Option<String>>,
+    ids: Vec<usize>,
+    parents: Vec<usize>,
+}
+
+/// The template's rows of each table `statements` insert into (in `TABLES` order), and the
+/// number of fresh ids they take.
+async fn template_tables(
+    pool: &PgPool,
+    template_task: Uuid,
+    statements: &[CreateStatement],
+) -> anyhow::Result<(Vec<(&'static str, TemplateTable)>, usize)> {
+    let target: Uuid = sqlx::query_scalar("SELECT id FROM servers WHERE task_id = $1")
+        .bind(template_task)
+        .fetch_one(pool)
+        .await
+        .context("the template task's target server")?;
+    // Each table's number of rows and, in the service's order, (old id, old parent id) of the
+    // tree's rows.
+    let (mut counts, mut keys) = (Vec::<usize>::new(), Vec::<Vec<(i64, Option<i64>)>>::new());
+    for &(table, shape) in TABLES {
+        let (from, order) = shape.template_rows(table);
+        let select = match shape {
+            Shape::Tree { link, parent: Some(_) } => format!("SELECT x.id, x.{link} FROM {from} ORDER BY {order}"),
+            Shape::Tree { parent: None, .. } => format!("SELECT x.id, NULL::bigint FROM {from} ORDER BY {order}"),
+            // Not tree rows: no object ids.
+            Shape::Task | Shape::Target => format!("SELECT NULL::bigint, NULL::bigint FROM {from}"),
+        };
+        let rows: Vec<(Option<i64>, Option<i64>)> = sqlx::query_as(&select)
+            .bind(template_task)
+            .bind(target)
+            .fetch_all(pool)
+            .await
+            .with_context(|| format!("the template's rows of {table}"))?;
+        counts.push(rows.len());
+        keys.push(rows.into_iter().filter_map(|(id, parent)| Some((id?, parent))).collect());
+    }
+    // Fresh-id numbers as `TreeRows::build` takes them: each top-level row, then its children.
+    let mut numbers: Vec<Vec<usize>> = keys.iter().map(|k| vec![0; k.len()]).collect();
+    let mut parents: Vec<Vec<usize>> = keys.iter().map(|k| vec![0; k.len()]).collect();
+    let mut next = 0usize;
+    for (top, &(_, shape)) in TABLES.iter().enumerate() {
+        if !matches!(shape, Shape::Tree { parent: None, .. }) {
+            continue;
+        }
+        for row in 0..keys[top].len() {
+            next += 1;
+            numbers[top][row] = next;
+            let (old_id, parent_number) = (keys[top][row].0, next);
+            for (child, &(_, child_shape)) in TABLES.iter().enumerate() {
+                if !matches!(child_shape, Shape::Tree { parent: Some(p), .. } if p == TABLES[top].0) {
+                    continue;
+                }
+                for (i, key) in keys[child].iter().enumerate() {
+                    if key.1 == Some(old_id) {
+                        next += 1;
+                        numbers[child][i] = next;
+                        parents[child][i] = parent_number;
+                    }
+                }
+            }
+        }
+    }
+    let mut tables = Vec::new();
+    for (i, &(table, shape)) in TABLES.iter().enumerate() {
+        let rows = counts[i];
+        let statement = statements.iter().find_map(|s| match s {
+            CreateStatement::Insert { table: t, columns, types, .. } if t == table => Some((columns, types)),
+            _ => None,
+        });
+        let Some((columns, types)) = statement else {
+            if rows > 0 {
+                bail!(
+                    "the template task has {rows} rows in {table}, but the service wrote none for the captured \
+                     create: the capture and the template must use the same tree"
+                );
+            }
+            continue;
+        };
+        if rows == 0 {
+            continue; // `RowSet::insert` sends nothing for no rows.
+        }
+        // Every column's values, cast to the parameter's type and written as an array literal.
+        let fresh = shape.fresh();
+        let (from, order) = shape.template_rows(table);
+        let arrays: Vec<String> = columns
             .iter()
-            .filter(|pattern| !service_create.iter().any(|p| matches(pattern, &p.sql)))
-            .map(|pattern| format!("the pgbench create script runs `{pattern}`; the service no longer does")),
-    );
-    drift
+            .zip(types)
+            .map(|(column, ty)| match fresh.iter().any(|(c, _)| c == column) {
+                true => "NULL::text".to_string(),
+                false => format!("array_agg(x.{column}::{} ORDER BY {order})::text", &ty[..ty.len() - 2]),
+            })
+            .collect();
+        let literals: Vec<Option<String>> =
+            sqlx::query_scalar(&format!("SELECT ARRAY[{}] FROM {from}", arrays.join(", ")))
+                .bind(template_task)
+                .bind(target)
+                .fetch_one(pool)
+                .await
+                .with_context(|| format!("the template's values of {table}"))?;
+        if let Some(unset) = numbers[i].iter().position(|&n| n == 0) {
+            bail!("row {unset} of the template's {table} has no parent in the template");
+        }
+        tables.push((table, TemplateTable { rows, literals, ids: numbers[i].clone(), parents: parents[i].clone() }));
+    }
+    Ok((tables, next))
 }
 
-/// One table's rows of a created task: the JSON of each stored row, and the columns that get
-/// new values in each transaction.
-struct TableRows {
-    table: &'static str,
-    rows: Vec<TemplateRow>,
+/// The variable of column `n` (1-based) of `table`: `tpl_…` for the template's values (`-D`),
+/// `new_…` for fresh ones (`\gset`).
+fn column_variable(table: &str, n: usize, fresh: bool) -> String {
+    format!("{}_{table}_c{n}", if fresh { "new" } else { "tpl" })
 }
 
-struct TemplateRow {
-    json: Value,
-    /// (column, SQL expression) overriding the template's value.
-    fresh: Vec<(&'static str, String)>,
+/// The lock of the pool source, as the service's lock, returning in the same round trip (for
+/// `\gset`) the fresh values of `lock_fresh`: (variable, value, rows).
+fn lock_command(lock_fresh: &[(String, Fresh, usize)]) -> String {
+    let mut select = String::from("SELECT connected");
+    for (variable, fresh, rows) in lock_fresh {
+        let value = match fresh {
+            Fresh::TaskId => "f.new_task",
+            Fresh::TargetId => "f.new_target",
+            Fresh::SourceId => "servers.id",
+            Fresh::Now => "f.now_ms",
+            Fresh::Id | Fresh::Parent => unreachable!("object ids come from the nextval batch"),
+        };
+        let _ = write!(select, ",\n       array_fill({value}, ARRAY[{rows}])::text AS {variable}");
+    }
+    format!(
+        "{select}
+  FROM servers, (SELECT gen_random_uuid() AS new_task, gen_random_uuid() AS new_target,
+                        (extract(epoch FROM clock_timestamp()) * 1000)::bigint AS now_ms) f
+ WHERE domain_id = :dom::text AND id = {POOL_SOURCE_ID} AND role = 'source' FOR UPDATE OF servers \\gset"
+    )
+}
+
+/// The service's `nextval` batch of `:nids` ids, handing each row of the tree its id and its
+/// parent's (`ids_fresh`: variable, fresh-id numbers) as array literals, for `\gset`.
+fn ids_command(ids_fresh: &[(String, Vec<usize>)]) -> String {
+    let arrays: Vec<String> = ids_fresh
+        .iter()
+        .map(|(variable, numbers)| {
+            let elements: Vec<String> = numbers.iter().map(|n| format!("a[{n}]")).collect();
+            format!("ARRAY[{}]::text AS {variable}", elements.join(", "))
+        })
+        .collect();
+    let batch = ALLOCATE_IDS.replace("$1", ":nids::bigint");
+    format!("SELECT {}\n  FROM (SELECT array_agg(n) AS a FROM ({batch}) s(n)) ids \\gset", arrays.join(",\n       "))
 }
 
 /// `POST /v3/tasks` with the tree of `template_task` (a task the service created): the token
-/// lookup, then `tasks::create` and `servers::insert` in one transaction.
+/// lookup, then the service's create statements (`service_create`, capture.rs) in its order, in
+/// one transaction; each `INSERT … SELECT * FROM UNNEST($1, …)` exactly as the service sends
+/// it, each `$n` a variable holding the array of the column's values.
 ///
 /// `service_list` gives the auth lookup (the statements a list page ran, capture.rs).
 pub async fn create_script(
@@ -250,138 +545,127 @@ pub async fn create_script(
     token: &str,
     template_task: Uuid,
     service_list: &[Prepared],
+    service_create: &[Prepared],
 ) -> anyhow::Result<Script> {
-    let task: Value = one_row(pool, "SELECT to_jsonb(t) FROM tasks t WHERE id = $1", template_task).await?;
-    let target: Value = one_row(pool, "SELECT to_jsonb(s) FROM servers s WHERE task_id = $1", template_task).await?;
-    let target_id: Uuid = target["id"].as_str().context("a target id")?.parse()?;
-    let tree = template_tree(pool, target_id).await?;
-    let id_count: usize = tree.iter().map(|t| t.rows.len()).sum();
+    let statements = create_statements(service_create).map_err(|drift| {
+        anyhow::anyhow!("the pgbench create script cannot follow the service's SQL:\n{}", drift.join("\n"))
+    })?;
+    let (tables, id_count) = template_tables(pool, template_task, &statements).await?;
 
     let mut variables = common_variables(domain, token);
     variables.push(("nids".into(), id_count.to_string()));
-    variables.push(("tpl_task".into(), task.to_string()));
-    variables.push(("tpl_target".into(), target.to_string()));
+    // Each insert, and the fresh values the lock and the id batch hand it.
+    let mut inserts: Vec<(String, String)> = Vec::new();
+    let mut lock_fresh: Vec<(String, Fresh, usize)> = Vec::new();
+    let mut ids_fresh: Vec<(String, Vec<usize>)> = Vec::new();
+    for statement in &statements {
+        let CreateStatement::Insert { sql, table, columns, types } = statement else { continue };
+        let Some((name, template)) = tables.iter().find(|(t, _)| t == table) else {
+            continue; // no rows in the template: the service sends nothing either
+        };
+        let shape = Shape::of(table).context("a known table")?;
+        let fresh = shape.fresh();
+        let mut bound = Vec::new();
+        for (i, (column, ty)) in columns.iter().zip(types).enumerate() {
+            let n = i + 1;
+            let kind = fresh.iter().find(|(c, _)| c == column).map(|(_, kind)| *kind);
+            let variable = column_variable(name, n, kind.is_some());
+            match kind {
+                None => {
+                    let literal =
+                        template.literals[i].clone().with_context(|| format!("no values of {table}.{column}"))?;
+                    variables.push((variable.clone(), literal));
+                }
+                Some(Fresh::Id) => ids_fresh.push((variable.clone(), template.ids.clone())),
+                Some(Fresh::Parent) => ids_fresh.push((variable.clone(), template.parents.clone())),
+                Some(kind) => lock_fresh.push((variable.clone(), kind, template.rows)),
+            }
+            bound.push((n, format!(":{variable}::{ty}")));
+        }
+        // From the last: `$1` must not replace the start of `$10`.
+        let sql = bound.iter().rev().fold(sql.clone(), |sql, (n, value)| sql.replace(&format!("${n}"), value));
+        inserts.push((table.clone(), sql + ";"));
+    }
     let auth: Vec<String> =
         auth_statements(service_list).into_iter().map(pgbench_command).collect::<anyhow::Result<_>>()?;
-    let auth = auth.join("\n");
     let mut text = format!(
-        "-- The SQL of POST /v3/tasks (src/store/tasks.rs `create`, src/store/servers.rs `insert`).
+        "-- The SQL of POST /v3/tasks (src/store/tasks.rs `create`, src/store/servers.rs `insert`), as the service \
+         ran it (read back from PostgreSQL), in order.
 \\set k :k + 1
 \\set n :client_id * {CLIENT_STEP} + :k
 {auth}
 BEGIN;
-SELECT connected, id AS src, gen_random_uuid() AS task_id, gen_random_uuid() AS target_id,
-       (extract(epoch FROM clock_timestamp()) * 1000)::bigint AS now_ms
-  FROM servers WHERE domain_id = :dom AND id = {POOL_SOURCE_ID} AND role = 'source' FOR UPDATE \\gset
-INSERT INTO tasks SELECT * FROM jsonb_populate_recordset(NULL::tasks, jsonb_build_array(:tpl_task::jsonb
-  || jsonb_build_object('id', :task_id::uuid, 'source_server_id', :src::uuid, 'create_date', :now_ms::bigint)));
-INSERT INTO servers SELECT * FROM jsonb_populate_recordset(NULL::servers, jsonb_build_array(:tpl_target::jsonb
-  || jsonb_build_object('id', :target_id::uuid, 'task_id', :task_id::uuid, 'add_date', :now_ms::bigint)));
-SELECT array_agg(n)::text AS ids FROM (SELECT nextval('object_id_seq') AS n FROM generate_series(1, :nids)) s \\gset
 ",
-        auth = auth
+        auth = auth.join("\n")
     );
-    for table in &tree {
-        if table.rows.is_empty() {
-            continue; // `insert_rows` sends nothing for an empty collection.
+    // Each fresh variable must be set (by the lock or the id batch) before an insert reads it.
+    let (mut locked, mut allocated) = (false, false);
+    for statement in &statements {
+        match statement {
+            CreateStatement::Lock => {
+                locked = true;
+                text.push_str(&lock_command(&lock_fresh));
+            }
+            CreateStatement::AllocateIds if id_count == 0 => continue, // `allocate_ids` sends nothing
+            CreateStatement::AllocateIds => {
+                allocated = true;
+                text.push_str(&ids_command(&ids_fresh));
+            }
+            CreateStatement::Insert { table, .. } => {
+                let Some((_, sql)) = inserts.iter().find(|(t, _)| t == table) else { continue };
+                let needs_lock = lock_fresh.iter().any(|(v, _, _)| sql.contains(&format!(":{v}::")));
+                let needs_ids = ids_fresh.iter().any(|(v, _)| sql.contains(&format!(":{v}::")));
+                if (needs_lock && !locked) || (needs_ids && !allocated) {
+                    bail!(
+                        "the service writes {table} before it locks the source or allocates the ids its rows take; \
+                         the pgbench create script cannot give them fresh values: {sql}"
+                    );
+                }
+                text.push_str(sql);
+            }
         }
-        let mut rows = Vec::new();
-        for (i, row) in table.rows.iter().enumerate() {
-            let var = format!("tpl_{}_{i}", table.table);
-            let fresh: Vec<String> = row.fresh.iter().map(|(column, expr)| format!("'{column}', {expr}")).collect();
-            rows.push(format!(":{var}::jsonb || jsonb_build_object({})", fresh.join(", ")));
-            variables.push((var, row.json.to_string()));
-        }
-        let _ = writeln!(
-            text,
-            "INSERT INTO {t} SELECT * FROM jsonb_populate_recordset(NULL::{t}, jsonb_build_array(\n  {}));",
-            rows.join(",\n  "),
-            t = table.table
-        );
+        text.push('\n');
     }
     text.push_str("COMMIT;\n");
     variables.push(("k".into(), "0".into()));
     Ok(Script { name: "create", text, variables })
 }
 
-/// The uuid of pool source `:n`.
-const POOL_SOURCE_ID: &str = "('ffffffff-0000-4000-8000-' || lpad(:n::text, 12, '0'))::uuid";
-
-async fn one_row(pool: &PgPool, sql: &str, id: Uuid) -> anyhow::Result<Value> {
-    sqlx::query_scalar(sql).bind(id).fetch_one(pool).await.with_context(|| format!("template row: {sql}"))
-}
-
-/// The stored tree below `server_id`, table by table in the order `TreeRows::build` gives ids
-/// (a disk, then its volumes, then the next disk, …), each row's id and parent made fresh.
-async fn template_tree(pool: &PgPool, server_id: Uuid) -> anyhow::Result<Vec<TableRows>> {
-    let rows = |sql: &'static str| async move {
-        sqlx::query_scalar::<_, Value>(sql).bind(server_id).fetch_all(pool).await.with_context(|| sql.to_string())
-    };
-    let disks = rows("SELECT to_jsonb(d) FROM disks d WHERE server_id = $1 ORDER BY position").await?;
-    let volumes = rows(
-        "SELECT to_jsonb(pv) FROM physical_volumes pv JOIN disks d ON d.id = pv.disk_row_id
-         WHERE d.server_id = $1 ORDER BY d.position, pv.position",
-    )
-    .await?;
-    let groups = rows("SELECT to_jsonb(g) FROM volume_groups g WHERE server_id = $1 ORDER BY position").await?;
-    let logical = rows(
-        "SELECT to_jsonb(lv) FROM logical_volumes lv JOIN volume_groups g ON g.id = lv.volume_group_id
-         WHERE g.server_id = $1 ORDER BY g.position, lv.position",
-    )
-    .await?;
-    let btrfs = rows("SELECT to_jsonb(f) FROM btrfs_filesystems f WHERE server_id = $1 ORDER BY position").await?;
-    let subvolumes = rows(
-        "SELECT to_jsonb(sv) FROM btrfs_subvolumes sv JOIN btrfs_filesystems f ON f.id = sv.filesystem_id
-         WHERE f.server_id = $1 ORDER BY f.position, sv.position",
-    )
-    .await?;
-    let networks = rows("SELECT to_jsonb(n) FROM networks n WHERE server_id = $1 ORDER BY position").await?;
-
-    let mut next_id = 0usize;
-    let mut fresh_id = || {
-        next_id += 1;
-        format!("(:ids::bigint[])[{next_id}]")
-    };
-    let target = || ":target_id::uuid".to_string();
-    let mut tables: Vec<TableRows> = [
-        "disks",
-        "physical_volumes",
-        "volume_groups",
-        "logical_volumes",
-        "btrfs_filesystems",
-        "btrfs_subvolumes",
-        "networks",
-    ]
-    .into_iter()
-    .map(|table| TableRows { table, rows: Vec::new() })
-    .collect();
-    // (parent table, child table, parent rows, child rows, the child's parent column)
-    let parents = [
-        (0, 1, disks, volumes, "disk_row_id"),
-        (2, 3, groups, logical, "volume_group_id"),
-        (4, 5, btrfs, subvolumes, "filesystem_id"),
-    ];
-    for (parent_table, child_table, parent_rows, child_rows, link) in parents {
-        for parent in parent_rows {
-            let parent_id_expr = fresh_id();
-            let old_parent_id = parent["id"].clone();
-            tables[parent_table].rows.push(TemplateRow {
-                json: parent,
-                fresh: vec![("id", parent_id_expr.clone()), ("server_id", target())],
-            });
-            for child in child_rows.iter().filter(|c| c[link] == old_parent_id) {
-                tables[child_table].rows.push(TemplateRow {
-                    json: child.clone(),
-                    fresh: vec![("id", fresh_id()), (link, parent_id_expr.clone())],
-                });
-            }
+/// Every row `POST /v3/tasks` wrote for `task`, as JSON without the columns the create script
+/// gives fresh values (the same for every task created from one template), table by table,
+/// then the order of the tree's ids (each row's rank among them).
+#[cfg(test)]
+pub async fn rows_but_fresh(
+    pool: &PgPool,
+    task: Uuid,
+) -> anyhow::Result<Vec<(&'static str, Option<serde_json::Value>)>> {
+    let target: Uuid =
+        sqlx::query_scalar("SELECT id FROM servers WHERE task_id = $1").bind(task).fetch_one(pool).await?;
+    let (mut tables, mut ids) = (Vec::new(), Vec::<Vec<i64>>::new());
+    for &(table, shape) in TABLES {
+        let (from, order) = shape.template_rows(table);
+        let fresh: String = shape.fresh().iter().map(|(column, _)| format!(" - '{column}'")).collect();
+        let rows = sqlx::query_scalar(&format!("SELECT jsonb_agg(to_jsonb(x){fresh} ORDER BY {order}) FROM {from}"))
+            .bind(task)
+            .bind(target)
+            .fetch_one(pool)
+            .await?;
+        tables.push((table, rows));
+        if matches!(shape, Shape::Tree { .. }) {
+            let select = format!("SELECT coalesce(array_agg(x.id ORDER BY {order}), '{{}}') FROM {from}");
+            ids.push(sqlx::query_scalar(&select).bind(task).bind(target).fetch_one(pool).await?);
         }
     }
-    for network in networks {
-        tables[6].rows.push(TemplateRow { json: network, fresh: vec![("id", fresh_id()), ("server_id", target())] });
-    }
+    let mut all: Vec<i64> = ids.iter().flatten().copied().collect();
+    all.sort_unstable();
+    let ranks: Vec<Vec<usize>> =
+        ids.iter().map(|table| table.iter().map(|id| all.binary_search(id).unwrap_or(usize::MAX)).collect()).collect();
+    tables.push(("tree id ranks", Some(serde_json::json!(ranks))));
     Ok(tables)
 }
+
+/// The uuid of pool source `:n`.
+const POOL_SOURCE_ID: &str = "('ffffffff-0000-4000-8000-' || lpad(:n::text, 12, '0'))::uuid";
 
 /// Inserts the sources a create run of `clients` clients for `duration` may lock (untimed).
 pub async fn insert_source_pool(pool: &PgPool, domain: &str, clients: usize, duration: Duration) -> anyhow::Result<()> {
@@ -498,20 +782,58 @@ mod tests {
     #[test]
     fn create_drift_names_both_sides() {
         let service = [
-            prepared(CREATE_STATEMENTS[0], &["text", "uuid"]),
-            prepared("INSERT INTO tasks SELECT * FROM jsonb_populate_recordset(NULL::tasks, $1)", &["jsonb"]),
-            prepared("INSERT INTO disks SELECT * FROM jsonb_populate_recordset(NULL::disks, $1)", &["jsonb"]),
-            prepared(CREATE_STATEMENTS[2], &["bigint"]),
+            prepared(LOCK_SOURCE, &["text", "uuid"]),
+            prepared(
+                "INSERT INTO tasks (id, domain_id, source_server_id, name, create_date) SELECT * FROM UNNEST($1, $2, $3, $4, $5)",
+                &["uuid[]", "text[]", "uuid[]", "text[]", "bigint[]"],
+            ),
+            prepared(ALLOCATE_IDS, &["bigint"]),
+            prepared(
+                "INSERT INTO disks (id, domain_id, server_id, position, name) SELECT * FROM UNNEST($1, $2, $3, $4, $5)",
+                &["bigint[]", "text[]", "uuid[]", "integer[]", "text[]"],
+            ),
         ];
         assert_eq!(create_drift(&service), Vec::<String>::new());
-        assert!(!matches(
-            CREATE_STATEMENTS[1],
-            "INSERT INTO disks SELECT * FROM jsonb_populate_recordset(NULL::tasks, $1)"
-        ));
-        let unnest = prepared("INSERT INTO disks (id, name) SELECT * FROM UNNEST($1::bigint[], $2::text[])", &[]);
-        let drift = create_drift(&[service[0].clone(), service[3].clone(), unnest]);
-        assert_eq!(drift.len(), 2, "{drift:?}");
-        assert!(drift[0].contains("UNNEST") && drift[1].contains("jsonb_populate_recordset"), "{drift:?}");
+        // Any other shape, an unknown table, a fresh column the service no longer writes, a
+        // parameter that is not an array, and a known statement the service no longer runs.
+        let json = prepared("INSERT INTO disks SELECT * FROM jsonb_populate_recordset(NULL::disks, $1)", &["jsonb"]);
+        let unknown = prepared("INSERT INTO gpus (id, name) SELECT * FROM UNNEST($1, $2)", &["bigint[]", "text[]"]);
+        let no_date = prepared(
+            "INSERT INTO tasks (id, domain_id, source_server_id) SELECT * FROM UNNEST($1, $2, $3)",
+            &["uuid[]", "text[]", "uuid[]"],
+        );
+        let scalar =
+            prepared("INSERT INTO networks (id, server_id) SELECT * FROM UNNEST($1, $2)", &["bigint", "uuid[]"]);
+        let cast = prepared(
+            "INSERT INTO networks (id, server_id) SELECT * FROM UNNEST($1::bigint[], $2)",
+            &["bigint[]", "uuid[]"],
+        );
+        let drift = create_drift(&[service[0].clone(), json, unknown, no_date, scalar, cast]);
+        assert_eq!(drift.len(), 6, "{drift:#?}");
+        assert!(drift[0].contains("jsonb_populate_recordset") && drift[0].contains("shape"), "{drift:?}");
+        assert!(drift[1].contains("table gpus"), "{drift:?}");
+        assert!(drift[2].contains("column create_date"), "{drift:?}");
+        assert!(drift[3].contains("not an array"), "{drift:?}");
+        assert!(drift[4].contains("one array per column"), "{drift:?}");
+        assert!(drift[5].contains("nextval") && drift[5].contains("no longer"), "{drift:?}");
+        let twice = create_drift(&[service.to_vec(), vec![service[3].clone()]].concat());
+        assert!(twice.len() == 1 && twice[0].contains("second statement writing disks"), "{twice:?}");
+    }
+
+    #[test]
+    fn fresh_values_come_from_the_lock_and_the_id_batch() {
+        let lock =
+            lock_command(&[("new_tasks_c1".into(), Fresh::TaskId, 1), ("new_disks_c3".into(), Fresh::TargetId, 2)]);
+        assert!(lock.starts_with("SELECT connected,\n       array_fill(f.new_task, ARRAY[1])::text AS new_tasks_c1,"));
+        assert!(lock.contains("array_fill(f.new_target, ARRAY[2])::text AS new_disks_c3"), "{lock}");
+        assert!(lock.ends_with("FOR UPDATE OF servers \\gset"), "{lock}");
+        let ids =
+            ids_command(&[("new_disks_c1".into(), vec![1, 4]), ("new_physical_volumes_c3".into(), vec![1, 1, 4])]);
+        assert_eq!(
+            ids,
+            "SELECT ARRAY[a[1], a[4]]::text AS new_disks_c1,\n       ARRAY[a[1], a[1], a[4]]::text AS new_physical_volumes_c3\n  \
+             FROM (SELECT array_agg(n) AS a FROM (SELECT nextval('object_id_seq') FROM generate_series(1, :nids::bigint)) s(n)) ids \\gset"
+        );
     }
 
     #[test]
