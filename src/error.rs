@@ -202,6 +202,17 @@ impl From<StoreError> for ApiError {
                 ApiError::Invalid(format!("subtask_name: the task has no subtask {name:?}"))
             }
             StoreError::CommandMismatch(detail) => ApiError::CommandMismatch(detail),
+            StoreError::SourceServerNotFound => ApiError::SourceServerNotFound,
+            StoreError::NoSuchMigProject => ApiError::MigProjectNotFound,
+            StoreError::MigProjectHasSources => ApiError::MigProjectHasSources,
+            StoreError::MigProjectIsDefault => ApiError::invalid(
+                "mig_project_id: the default migration project cannot be deleted; \
+                 make another project the default first",
+            ),
+            StoreError::MigProjectStaysDefault => ApiError::invalid(
+                "isdefault: the default migration project stays the default until another project \
+                 becomes the default (PUT /v3/migprojects/{id}/default)",
+            ),
             StoreError::Database(err) => err.into(),
         }
     }

@@ -14,26 +14,7 @@ use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::extract::JsonBody;
 use crate::model::migproject::{MigProjectListItem, MigProjectPatch, MigProjectView, NewMigProject};
-use crate::store::migprojects::{self, MigProjectError};
-
-impl From<MigProjectError> for ApiError {
-    fn from(err: MigProjectError) -> ApiError {
-        match err {
-            MigProjectError::NotFound => ApiError::MigProjectNotFound,
-            MigProjectError::HasSources => ApiError::MigProjectHasSources,
-            MigProjectError::IsDefault => ApiError::invalid(
-                "mig_project_id: the default migration project cannot be deleted; \
-                 make another project the default first",
-            ),
-            MigProjectError::StaysDefault => ApiError::invalid(
-                "isdefault: the default migration project stays the default until another project \
-                 becomes the default (PUT /v3/migprojects/{id}/default)",
-            ),
-            MigProjectError::SourceNotFound => ApiError::SourceServerNotFound,
-            MigProjectError::Database(err) => err.into(),
-        }
-    }
-}
+use crate::store::migprojects;
 
 /// A migration-project id from the path: one that is not a UUID names nothing of ours, so it
 /// is answered exactly like a missing one.

@@ -103,15 +103,6 @@ pub async fn delete_many(
     Ok(HttpResponse::Ok().json(json!({})))
 }
 
-/// A migration project named by a body or a query. Projects arrive in a later issue: until
-/// then none exists, so any non-empty id names a missing one.
-fn no_such_project(project: Option<&str>) -> Result<(), ApiError> {
-    match project {
-        Some(id) if !id.is_empty() => Err(ApiError::MigProjectNotFound),
-        _ => Ok(()),
-    }
-}
-
 /// `PUT /v3/sources/{source_id}` (`PutSourceServerBody`): the name, the migration project, and
 /// the migration settings of the source's own disks, volumes and groups, in one transaction.
 pub async fn update(
@@ -125,7 +116,11 @@ pub async fn update(
     if !servers::lock_source(&mut tx, &caller.domain, id).await? {
         return Err(ApiError::SourceServerNotFound);
     }
-    no_such_project(body.project())?;
+    if let Some(project) = body.project().filter(|p| !p.is_empty()) {
+        // An id that is not a UUID names no project of ours.
+        let project = Uuid::parse_str(project).map_err(|_| ApiError::MigProjectNotFound)?;
+        migprojects::move_source(&mut tx, &caller.domain, id, project).await?;
+    }
     if body.names_nodes() {
         let nodes = servers::source_nodes(&mut tx, &caller.domain, id).await?;
         let settings = body.settings(&nodes)?;
@@ -190,9 +185,21 @@ pub async fn errors(caller: Caller, pool: web::Data<PgPool>, req: HttpRequest) -
     }
     let offset = query.integer("offset", 0, 65535, 0)?;
     let enterprise_project_id = query.text("enterprise_project_id", 0, 255)?;
-    no_such_project(query.text("migproject", 0, 255)?.as_deref())?;
+    // An empty `migproject` filters nothing; an id that is not a UUID matches nothing (the nil
+    // UUID is never an id).
+    let migproject = query
+        .text("migproject", 0, 255)?
+        .filter(|id| !id.is_empty())
+        .map(|id| Uuid::parse_str(&id).unwrap_or(Uuid::nil()));
     let mut conn = pool.acquire().await?;
-    let page =
-        servers::list_error_sources(&mut conn, &caller.domain, enterprise_project_id.as_deref(), limit, offset).await?;
+    let page = servers::list_error_sources(
+        &mut conn,
+        &caller.domain,
+        enterprise_project_id.as_deref(),
+        migproject,
+        limit,
+        offset,
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(page))
 }

@@ -10,33 +10,9 @@
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use super::{Assignments, RowSet, Table};
+use super::{Assignments, RowSet, StoreError, StoreResult, Table};
 use crate::model::migproject::{MigProjectPatch, MigProjectRow, MigProjectSettings, NewMigProject};
 use crate::model::{now_ms, DomainId};
-
-/// What an operation on migration projects can fail with.
-#[derive(Debug, thiserror::Error)]
-pub enum MigProjectError {
-    /// No such project in the domain (also: another domain's project).
-    #[error("the migration project does not exist in the domain")]
-    NotFound,
-    /// A delete of a project that still has source servers.
-    #[error("the migration project still has source servers")]
-    HasSources,
-    /// A delete of the domain's default project.
-    #[error("the default migration project cannot be deleted")]
-    IsDefault,
-    /// An update that would leave the domain without a default project.
-    #[error("the default migration project stays the default until another one becomes it")]
-    StaysDefault,
-    /// A move of a source server that does not exist in the domain.
-    #[error("the source server does not exist in the domain")]
-    SourceNotFound,
-    #[error(transparent)]
-    Database(#[from] sqlx::Error),
-}
-
-pub type MigProjectResult<T> = Result<T, MigProjectError>;
 
 /// The SQLSTATE of a foreign-key violation.
 const FOREIGN_KEY_VIOLATION: &str = "23503";
@@ -95,7 +71,7 @@ pub async fn ensure_default(conn: &mut PgConnection, domain: &DomainId) -> sqlx:
 
 /// Makes project `id` the domain's default; the old default stops being it. Inside a
 /// transaction.
-pub async fn set_default(conn: &mut PgConnection, domain: &DomainId, id: Uuid) -> MigProjectResult<()> {
+pub async fn set_default(conn: &mut PgConnection, domain: &DomainId, id: Uuid) -> StoreResult<()> {
     lock_default(conn, domain).await?;
     let found: Option<bool> =
         sqlx::query_scalar("SELECT isdefault FROM migprojects WHERE domain_id = $1 AND id = $2 FOR UPDATE")
@@ -104,7 +80,7 @@ pub async fn set_default(conn: &mut PgConnection, domain: &DomainId, id: Uuid) -
             .fetch_optional(&mut *conn)
             .await?;
     match found {
-        None => return Err(MigProjectError::NotFound),
+        None => return Err(StoreError::NoSuchMigProject),
         Some(true) => return Ok(()),
         Some(false) => {}
     }
@@ -123,7 +99,7 @@ pub async fn set_default(conn: &mut PgConnection, domain: &DomainId, id: Uuid) -
 
 /// Creates a project; with `isdefault` true it becomes the domain's default. Inside a
 /// transaction.
-pub async fn create(conn: &mut PgConnection, domain: &DomainId, body: &NewMigProject) -> MigProjectResult<Uuid> {
+pub async fn create(conn: &mut PgConnection, domain: &DomainId, body: &NewMigProject) -> StoreResult<Uuid> {
     let id = insert(conn, domain, &body.settings(), false).await?;
     if body.isdefault == Some(true) {
         set_default(conn, domain, id).await?;
@@ -163,21 +139,16 @@ pub async fn list(
 
 /// Applies a partial update; `isdefault: true` makes the project the default. Inside a
 /// transaction.
-pub async fn update(
-    conn: &mut PgConnection,
-    domain: &DomainId,
-    id: Uuid,
-    patch: &MigProjectPatch,
-) -> MigProjectResult<()> {
+pub async fn update(conn: &mut PgConnection, domain: &DomainId, id: Uuid, patch: &MigProjectPatch) -> StoreResult<()> {
     let isdefault: bool =
         sqlx::query_scalar("SELECT isdefault FROM migprojects WHERE domain_id = $1 AND id = $2 FOR UPDATE")
             .bind(domain)
             .bind(id)
             .fetch_optional(&mut *conn)
             .await?
-            .ok_or(MigProjectError::NotFound)?;
+            .ok_or(StoreError::NoSuchMigProject)?;
     if isdefault && patch.isdefault == Some(false) {
-        return Err(MigProjectError::StaysDefault);
+        return Err(StoreError::MigProjectStaysDefault);
     }
     let mut set = Assignments::new(Table::MigProjects);
     set.value("name", &patch.name)
@@ -200,7 +171,7 @@ pub async fn update(
 
 /// Deletes a project: not the default, and not while it has source servers (also when one
 /// joins it while the delete runs: the foreign key refuses the delete).
-pub async fn delete(conn: &mut PgConnection, domain: &DomainId, id: Uuid) -> MigProjectResult<()> {
+pub async fn delete(conn: &mut PgConnection, domain: &DomainId, id: Uuid) -> StoreResult<()> {
     let deleted = sqlx::query(
         "DELETE FROM migprojects p WHERE p.domain_id = $1 AND p.id = $2 AND NOT p.isdefault
            AND NOT EXISTS (SELECT 1 FROM servers s WHERE s.domain_id = $1 AND s.migproject_id = $2)",
@@ -212,7 +183,7 @@ pub async fn delete(conn: &mut PgConnection, domain: &DomainId, id: Uuid) -> Mig
     match deleted {
         Ok(done) if done.rows_affected() == 1 => return Ok(()),
         Ok(_) => {}
-        Err(err) if is_foreign_key_violation(&err) => return Err(MigProjectError::HasSources),
+        Err(err) if is_foreign_key_violation(&err) => return Err(StoreError::MigProjectHasSources),
         Err(err) => return Err(err.into()),
     }
     // Nothing deleted: say why.
@@ -225,9 +196,9 @@ pub async fn delete(conn: &mut PgConnection, domain: &DomainId, id: Uuid) -> Mig
     .fetch_optional(&mut *conn)
     .await?;
     match found {
-        None => Err(MigProjectError::NotFound),
-        Some((true, _)) => Err(MigProjectError::IsDefault),
-        Some((false, _)) => Err(MigProjectError::HasSources),
+        None => Err(StoreError::NoSuchMigProject),
+        Some((true, _)) => Err(StoreError::MigProjectIsDefault),
+        Some((false, _)) => Err(StoreError::MigProjectHasSources),
     }
 }
 
@@ -252,7 +223,7 @@ pub async fn move_source(
     domain: &DomainId,
     source_id: Uuid,
     project_id: Uuid,
-) -> MigProjectResult<()> {
+) -> StoreResult<()> {
     let moved = sqlx::query(
         "UPDATE servers SET migproject_id = $3
           WHERE domain_id = $1 AND id = $2 AND role = 'source'
@@ -266,11 +237,11 @@ pub async fn move_source(
     match moved {
         Ok(done) if done.rows_affected() == 1 => return Ok(()),
         Ok(_) => {}
-        Err(err) if is_foreign_key_violation(&err) => return Err(MigProjectError::NotFound),
+        Err(err) if is_foreign_key_violation(&err) => return Err(StoreError::NoSuchMigProject),
         Err(err) => return Err(err.into()),
     }
     if find(conn, domain, project_id).await?.is_none() {
-        return Err(MigProjectError::NotFound);
+        return Err(StoreError::NoSuchMigProject);
     }
-    Err(MigProjectError::SourceNotFound)
+    Err(StoreError::SourceServerNotFound)
 }

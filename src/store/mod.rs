@@ -48,6 +48,19 @@ pub enum StoreError {
     NotRunning(TaskState),
     #[error("the task has no subtask {0}")]
     NoSuchSubtask(String),
+    /// A write named a source server that does not exist in the domain (404, not a create's 400).
+    #[error("the source server does not exist in the domain")]
+    SourceServerNotFound,
+    #[error("the migration project does not exist in the domain")]
+    NoSuchMigProject,
+    #[error("the migration project still has source servers")]
+    MigProjectHasSources,
+    /// A delete of the domain's default project.
+    #[error("the default migration project cannot be deleted")]
+    MigProjectIsDefault,
+    /// An update that would leave the domain without a default project.
+    #[error("the default migration project stays the default until another one becomes it")]
+    MigProjectStaysDefault,
     /// A command result that is not for the command at the head of the source's queue.
     #[error("{0}")]
     CommandMismatch(String),

@@ -537,6 +537,7 @@ pub async fn list_error_sources(
     conn: &mut PgConnection,
     domain: &DomainId,
     enterprise_project_id: Option<&str>,
+    migproject: Option<Uuid>,
     limit: i64,
     offset: i64,
 ) -> sqlx::Result<MigrationErrorPage> {
@@ -549,6 +550,7 @@ pub async fn list_error_sources(
              LEFT JOIN servers target ON target.domain_id = t.domain_id AND target.task_id = t.id
             WHERE t.domain_id = $1 AND t.state IN ('MIGRATE_FAIL', 'SYNC_FAIL')
               AND ($2::text IS NULL OR t.enterprise_project_id = $2)
+              AND ($5::uuid IS NULL OR s.migproject_id = $5)
          ), page AS (
            SELECT * FROM failed ORDER BY add_date DESC, source_id DESC LIMIT $3 OFFSET $4
          )
@@ -562,6 +564,7 @@ pub async fn list_error_sources(
     .bind(enterprise_project_id)
     .bind(limit)
     .bind(offset)
+    .bind(migproject)
     .fetch_one(conn)
     .await?;
     Ok(MigrationErrorPage { count, migration_errors: items.0 })

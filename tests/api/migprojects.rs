@@ -4,7 +4,8 @@
 
 use serde_json::{json, Value};
 use sms_tasks::model::DomainId;
-use sms_tasks::store::migprojects::{self, MigProjectError};
+use sms_tasks::store::migprojects;
+use sms_tasks::store::StoreError;
 use uuid::Uuid;
 
 use crate::helpers::{source_body, spawn_app, Reply, TestApp, DOMAIN_A, TOKEN_A, TOKEN_B};
@@ -408,11 +409,11 @@ async fn move_source_moves_a_source_between_projects_of_its_domain() {
     delete_as(&app, TOKEN_A, &first.to_string(), None).await.assert_ok();
 
     let err = migprojects::move_source(&mut conn, &domain, source, theirs).await.unwrap_err();
-    assert!(matches!(err, MigProjectError::NotFound), "{err:?}");
+    assert!(matches!(err, StoreError::NoSuchMigProject), "{err:?}");
     let err = migprojects::move_source(&mut conn, &domain, source, Uuid::nil()).await.unwrap_err();
-    assert!(matches!(err, MigProjectError::NotFound), "{err:?}");
+    assert!(matches!(err, StoreError::NoSuchMigProject), "{err:?}");
     let err = migprojects::move_source(&mut conn, &domain, Uuid::nil(), second).await.unwrap_err();
-    assert!(matches!(err, MigProjectError::SourceNotFound), "{err:?}");
+    assert!(matches!(err, StoreError::SourceServerNotFound), "{err:?}");
     assert_eq!(sources_of(&app, TOKEN_A, &second.to_string()).await, (1, vec![source.to_string()]));
 
     let found = migprojects::find(&mut conn, &domain, second).await.unwrap().expect("the project");
