@@ -8,6 +8,7 @@ pub mod lifecycle;
 pub mod servers;
 pub mod task_settings;
 pub mod tasks;
+pub mod templates;
 
 use sqlx::postgres::{PgArguments, PgHasArrayType};
 use sqlx::{Arguments, Encode, PgConnection, Postgres, QueryBuilder, Type};
@@ -71,6 +72,12 @@ pub enum Table {
     Subtasks,
     SpecialConfigs,
     TaskSpeedLimits,
+    Templates,
+    TemplateVpcs,
+    TemplatePublicips,
+    TemplateNics,
+    TemplateSecurityGroups,
+    TemplateDisks,
 }
 
 impl Table {
@@ -88,6 +95,12 @@ impl Table {
             Table::Subtasks => "subtasks",
             Table::SpecialConfigs => "special_configs",
             Table::TaskSpeedLimits => "task_speed_limits",
+            Table::Templates => "templates",
+            Table::TemplateVpcs => "template_vpcs",
+            Table::TemplatePublicips => "template_publicips",
+            Table::TemplateNics => "template_nics",
+            Table::TemplateSecurityGroups => "template_security_groups",
+            Table::TemplateDisks => "template_disks",
         }
     }
 }

@@ -48,6 +48,12 @@ pub const TABLES: &[&str] = &[
     "task_network_checks",
     "agent_commands",
     "task_speed_limits",
+    "templates",
+    "template_vpcs",
+    "template_publicips",
+    "template_nics",
+    "template_security_groups",
+    "template_disks",
 ];
 
 static SERVER_URL: OnceCell<String> = OnceCell::const_new();

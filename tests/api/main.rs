@@ -17,5 +17,6 @@ mod source_ops;
 mod source_rules;
 mod startup;
 mod task_settings;
+mod templates;
 mod tenancy;
 mod update;
