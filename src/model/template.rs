@@ -3,7 +3,7 @@
 //! command of a create or update, and the template as served (`TemplateResponseBody`).
 //!
 //! Each object's attributes are one struct that is read from the request, stored under the
-//! same names (`migrations/V7__templates.sql`) and served back. `is_template` is a boolean in
+//! same names (`migrations/V8__templates.sql`) and served back. `is_template` is a boolean in
 //! requests and in the store, and the string `"true"`/`"false"` in responses
 //! (api-decisions.md, "Templates and migration projects").
 

@@ -40,7 +40,14 @@ pub async fn show(caller: Caller, pool: web::Data<PgPool>, path: web::Path<Strin
     let id = template_id(&path)?;
     let mut conn = pool.acquire().await?;
     let template = templates::find(&mut conn, &caller.domain, id).await?.ok_or(ApiError::TemplateNotFound)?;
-    Ok(HttpResponse::Ok().json(json!({ "template": template })))
+    Ok(HttpResponse::Ok().json(TemplateShown { template }))
+}
+
+/// `GET /v3/vm/templates/{id}`'s body, serialized straight from the view (fields in the order
+/// of `TemplateResponseBody`).
+#[derive(Serialize)]
+struct TemplateShown {
+    template: TemplateView,
 }
 
 /// `GET /v3/vm/templates`'s body.
@@ -137,5 +144,12 @@ pub async fn target_password(
     let mut conn = pool.acquire().await?;
     let password =
         templates::target_password(&mut conn, &caller.domain, id).await?.ok_or(ApiError::TemplateNotFound)?;
-    Ok(HttpResponse::Ok().json(json!({ "template_id": id, "target_password": password })))
+    Ok(HttpResponse::Ok().json(TargetPassword { template_id: id, target_password: password }))
+}
+
+/// `ShowTargetPasswordResponse`.
+#[derive(Serialize)]
+struct TargetPassword {
+    template_id: Uuid,
+    target_password: Option<String>,
 }

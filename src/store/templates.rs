@@ -1,5 +1,5 @@
 //! The template aggregate in SQL: a template row, its 1:1 VPC and public IP, and its NICs,
-//! security groups and disks (`migrations/V7__templates.sql`). Creates, replacing updates and
+//! security groups and disks (`migrations/V8__templates.sql`). Creates, replacing updates and
 //! deletes are one transaction each; a show or a list page is one statement whatever the
 //! number of templates and children; every statement binds the caller's domain.
 
