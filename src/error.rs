@@ -57,6 +57,8 @@ pub enum ApiError {
     CommandMismatch(String),
     #[error("The template does not exist.")]
     TemplateNotFound,
+    #[error("The template {0} does not exist.")]
+    NamedTemplateNotFound(String),
     #[error("The migration project does not exist.")]
     MigProjectNotFound,
     #[error("The migration project still has source servers and cannot be deleted.")]
@@ -92,7 +94,7 @@ impl ApiError {
             ApiError::NotAllowed(..) => "SMS.8009",
             ApiError::TaskBusy(_) => "SMS.2015",
             ApiError::CommandMismatch(_) => "SMS.2009",
-            ApiError::TemplateNotFound => "SMS.8010",
+            ApiError::TemplateNotFound | ApiError::NamedTemplateNotFound(_) => "SMS.8010",
             ApiError::MigProjectNotFound => "SMS.8011",
             ApiError::MigProjectHasSources => "SMS.8012",
             ApiError::Unavailable(_) => "SMS.8007",
@@ -142,6 +144,7 @@ impl ResponseError for ApiError {
             | ApiError::NamedSourceServerNotFound(_)
             | ApiError::NoSuchApi
             | ApiError::TemplateNotFound
+            | ApiError::NamedTemplateNotFound(_)
             | ApiError::MigProjectNotFound => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
@@ -204,6 +207,7 @@ impl From<StoreError> for ApiError {
             StoreError::CommandMismatch(detail) => ApiError::CommandMismatch(detail),
             StoreError::SourceServerNotFound => ApiError::SourceServerNotFound,
             StoreError::NoSuchMigProject => ApiError::MigProjectNotFound,
+            StoreError::NoSuchTemplate => ApiError::invalid("template_id: names no template of the domain"),
             StoreError::MigProjectHasSources => ApiError::MigProjectHasSources,
             StoreError::MigProjectIsDefault => ApiError::invalid(
                 "mig_project_id: the default migration project cannot be deleted; \

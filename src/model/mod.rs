@@ -14,7 +14,8 @@
 //! - `lifecycle`: the task state machine, progress reports and command results;
 //! - `task`: a task's rows and its show view; `task_list`: a list page;
 //! - `task_settings`: a task's speed-limit rules, special configurations and network check;
-//! - `migproject`: migration projects (create and update commands, row, views).
+//! - `migproject`: migration projects (create and update commands, row, views);
+//! - `template`: server templates (`/v3/vm/templates`).
 
 pub mod columns;
 pub mod domain;
@@ -29,6 +30,7 @@ pub mod task;
 pub mod task_list;
 pub mod task_patch;
 pub mod task_settings;
+pub mod template;
 pub mod tree;
 pub mod values;
 

@@ -9,6 +9,7 @@ mod query;
 mod sources;
 mod task_settings;
 mod tasks;
+mod templates;
 
 use actix_web::middleware::from_fn;
 use actix_web::{web, HttpResponse};
@@ -72,6 +73,18 @@ fn api(cfg: &mut web::ServiceConfig) {
             web::resource("/tasks/{task_id}/passphrase").get(task_settings::show_passphrase).to(method_not_allowed),
         )
         .configure(migproject_routes)
+        .service(web::resource("/vm/templates").get(templates::list).post(templates::create).to(method_not_allowed))
+        .service(web::resource("/vm/templates/delete").post(templates::delete_many).to(method_not_allowed))
+        .service(
+            web::resource("/vm/templates/{id}")
+                .get(templates::show)
+                .put(templates::update)
+                .delete(templates::delete)
+                .to(method_not_allowed),
+        )
+        .service(
+            web::resource("/vm/templates/{id}/target-password").get(templates::target_password).to(method_not_allowed),
+        )
         // Without `/tasks/` (as the SDK sends it). Resources match in the order registered, so
         // this one, last, never takes a path that another `/v3/{a}/{b}` resource serves.
         .service(

@@ -53,6 +53,17 @@ pub async fn act(pool: &PgPool, domain: &DomainId, id: Uuid, action: &ActionRequ
     let mut tx = pool.begin().await?;
     let task = lock_task(&mut tx, domain, id).await?;
     let effect = effect(action.operation, task.state).map_err(StoreError::Refused)?;
+    if effect.clones {
+        // A clone is made from a template of the caller's domain.
+        let template = action.template_id.as_deref().and_then(|t| Uuid::parse_str(t).ok());
+        let exists = match template {
+            Some(template) => super::templates::exists(&mut tx, domain, template).await?,
+            None => false,
+        };
+        if !exists {
+            return Err(StoreError::NoSuchTemplate);
+        }
+    }
     apply(&mut tx, domain, &task, &effect, action.bucket()).await?;
     if effect.clones {
         // The clone made from the template: a server of our own naming, ready at once.

@@ -9,6 +9,7 @@ pub mod migprojects;
 pub mod servers;
 pub mod task_settings;
 pub mod tasks;
+pub mod templates;
 
 use sqlx::postgres::{PgArguments, PgHasArrayType};
 use sqlx::{Arguments, Encode, PgConnection, Postgres, QueryBuilder, Type};
@@ -53,6 +54,9 @@ pub enum StoreError {
     SourceServerNotFound,
     #[error("the migration project does not exist in the domain")]
     NoSuchMigProject,
+    /// A `clone_test` whose `template_id` names no template of the domain.
+    #[error("the template does not exist in the domain")]
+    NoSuchTemplate,
     #[error("the migration project still has source servers")]
     MigProjectHasSources,
     /// A delete of the domain's default project.
@@ -86,6 +90,12 @@ pub enum Table {
     SpecialConfigs,
     TaskSpeedLimits,
     MigProjects,
+    Templates,
+    TemplateVpcs,
+    TemplatePublicips,
+    TemplateNics,
+    TemplateSecurityGroups,
+    TemplateDisks,
 }
 
 impl Table {
@@ -104,6 +114,12 @@ impl Table {
             Table::SpecialConfigs => "special_configs",
             Table::TaskSpeedLimits => "task_speed_limits",
             Table::MigProjects => "migprojects",
+            Table::Templates => "templates",
+            Table::TemplateVpcs => "template_vpcs",
+            Table::TemplatePublicips => "template_publicips",
+            Table::TemplateNics => "template_nics",
+            Table::TemplateSecurityGroups => "template_security_groups",
+            Table::TemplateDisks => "template_disks",
         }
     }
 }

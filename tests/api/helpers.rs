@@ -49,6 +49,12 @@ pub const TABLES: &[&str] = &[
     "agent_commands",
     "task_speed_limits",
     "migprojects",
+    "templates",
+    "template_vpcs",
+    "template_publicips",
+    "template_nics",
+    "template_security_groups",
+    "template_disks",
 ];
 
 static SERVER_URL: OnceCell<String> = OnceCell::const_new();

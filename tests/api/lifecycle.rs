@@ -320,7 +320,14 @@ async fn drills_clones_and_cutovers() {
     assert_eq!(source(&app, &src).await["state"], "premigready");
     assert_eq!(command(&app, &src).await["command_name"], "PREMIGRATE");
     app.put(&format!("/v3/tasks/{task}"), &json!({ "state": "MIGRATE_SUCCESS" })).await.assert_ok();
-    act(&app, &task, json!({ "operation": "clone_test", "template_id": "tpl-1" })).await.assert_ok();
+    act(&app, &task, json!({ "operation": "clone_test", "template_id": "tpl-1" })).await.assert_invalid("template_id");
+    let template = app.post("/v3/vm/templates", &json!({ "template": { "name": "clone-from" } })).await;
+    let template = template.assert_ok()["id"].as_str().unwrap().to_string();
+    let other = app.post_as(TOKEN_B, "/v3/vm/templates", &json!({ "template": { "name": "theirs" } })).await;
+    let other = other.assert_ok()["id"].as_str().unwrap().to_string();
+    act(&app, &task, json!({ "operation": "clone_test", "template_id": other })).await.assert_invalid("template_id");
+    assert!(show(&app, &task).await["clone_server"].is_null(), "a refused clone leaves nothing");
+    act(&app, &task, json!({ "operation": "clone_test", "template_id": template })).await.assert_ok();
     let clone = &show(&app, &task).await["clone_server"];
     assert_eq!(clone["clone_state"], "FINISHED");
     assert!(clone["vm_id"].is_string());

@@ -18,5 +18,7 @@ mod source_ops;
 mod source_rules;
 mod startup;
 mod task_settings;
+mod templates;
 mod tenancy;
+mod terraform_replay;
 mod update;

@@ -1,0 +1,145 @@
+//! `/v3/vm/templates`: creating, reading, listing, replacing and deleting server templates,
+//! and a template's target password.
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::Serialize;
+use serde_json::json;
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use super::query::Query;
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::extract::JsonBody;
+use crate::model::lifecycle::DeleteIds;
+use crate::model::template::{TemplateBody, TemplateView};
+use crate::store::templates::{self, Deleted, TemplateFilter};
+
+/// A template id from the path. One that is not a UUID names nothing of ours, so it is
+/// answered exactly like a missing one.
+fn template_id(raw: &str) -> Result<Uuid, ApiError> {
+    if raw.chars().count() > 255 {
+        return Err(ApiError::invalid("id: must be 0 to 255 characters long"));
+    }
+    Uuid::parse_str(raw).map_err(|_| ApiError::TemplateNotFound)
+}
+
+/// `POST /v3/vm/templates`: `{"template": TemplateRequest}` → `{"id"}`.
+pub async fn create(
+    caller: Caller,
+    pool: web::Data<PgPool>,
+    JsonBody(body): JsonBody<TemplateBody>,
+) -> Result<HttpResponse, ApiError> {
+    let id = templates::create(&pool, &caller.domain, &body.template).await?;
+    Ok(HttpResponse::Ok().json(json!({ "id": id })))
+}
+
+/// `GET /v3/vm/templates/{id}` → `{"template": …}`.
+pub async fn show(caller: Caller, pool: web::Data<PgPool>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let id = template_id(&path)?;
+    let mut conn = pool.acquire().await?;
+    let template = templates::find(&mut conn, &caller.domain, id).await?.ok_or(ApiError::TemplateNotFound)?;
+    Ok(HttpResponse::Ok().json(TemplateShown { template }))
+}
+
+/// `GET /v3/vm/templates/{id}`'s body, serialized straight from the view (fields in the order
+/// of `TemplateResponseBody`).
+#[derive(Serialize)]
+struct TemplateShown {
+    template: TemplateView,
+}
+
+/// `GET /v3/vm/templates`'s body.
+#[derive(Serialize)]
+struct TemplateList {
+    count: i64,
+    templates: Vec<TemplateView>,
+}
+
+/// `GET /v3/vm/templates`: filters `name` (case-insensitive substring), `availability_zone`,
+/// `region`, `id`; `limit` 0–100 (default 50), `offset` 0–65535; newest first, exact count,
+/// `[]` past the end.
+pub async fn list(caller: Caller, pool: web::Data<PgPool>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let query = Query::parse(&req)?;
+    let filter = TemplateFilter {
+        name: query.text("name", 0, 255)?,
+        availability_zone: query.text("availability_zone", 0, 255)?,
+        region: query.text("region", 0, 255)?,
+        // An id that is not a UUID matches nothing: the nil UUID is never an id.
+        id: query.text("id", 1, 255)?.map(|id| Uuid::parse_str(&id).unwrap_or(Uuid::nil())),
+    };
+    let limit = query.integer("limit", 0, 100, 50)?;
+    let offset = query.integer("offset", 0, 65535, 0)?;
+    let mut conn = pool.acquire().await?;
+    let (count, templates) = templates::list(&mut conn, &caller.domain, &filter, limit, offset).await?;
+    Ok(HttpResponse::Ok().json(TemplateList { count, templates }))
+}
+
+/// `PUT /v3/vm/templates/{id}`: replaces the template with the whole `TemplateRequest` sent
+/// (see `model::template::TemplateBody`) → `{}`.
+pub async fn update(
+    caller: Caller,
+    pool: web::Data<PgPool>,
+    path: web::Path<String>,
+    JsonBody(body): JsonBody<TemplateBody>,
+) -> Result<HttpResponse, ApiError> {
+    let id = template_id(&path)?;
+    if !templates::replace(&pool, &caller.domain, id, &body.template).await? {
+        return Err(ApiError::TemplateNotFound);
+    }
+    Ok(HttpResponse::Ok().json(json!({})))
+}
+
+/// `DELETE /v3/vm/templates/{id}` → `{}`.
+pub async fn delete(
+    caller: Caller,
+    pool: web::Data<PgPool>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = template_id(&path)?;
+    match templates::delete(&pool, &caller.domain, &[id]).await? {
+        Deleted::All => Ok(HttpResponse::Ok().json(json!({}))),
+        Deleted::Missing(_) => Err(ApiError::TemplateNotFound),
+    }
+}
+
+/// `POST /v3/vm/templates/delete` (`{"ids": […]}`): all or none; an id that names no template
+/// of the domain is a 404 `SMS.8010` naming it, and nothing is deleted.
+pub async fn delete_many(
+    caller: Caller,
+    pool: web::Data<PgPool>,
+    JsonBody(body): JsonBody<DeleteIds>,
+) -> Result<HttpResponse, ApiError> {
+    let mut ids = Vec::with_capacity(body.ids.len());
+    for raw in &body.ids {
+        match Uuid::parse_str(raw) {
+            Ok(id) => ids.push(id),
+            Err(_) => return Err(ApiError::NamedTemplateNotFound(raw.to_string())),
+        }
+    }
+    match templates::delete(&pool, &caller.domain, &ids).await? {
+        Deleted::All => Ok(HttpResponse::Ok().json(json!({}))),
+        Deleted::Missing(id) => Err(ApiError::NamedTemplateNotFound(id.to_string())),
+    }
+}
+
+/// `GET /v3/vm/templates/{id}/target-password` → `{"template_id", "target_password"}`
+/// (`null` when the template has none).
+pub async fn target_password(
+    caller: Caller,
+    pool: web::Data<PgPool>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = template_id(&path)?;
+    let mut conn = pool.acquire().await?;
+    let password =
+        templates::target_password(&mut conn, &caller.domain, id).await?.ok_or(ApiError::TemplateNotFound)?;
+    Ok(HttpResponse::Ok().json(TargetPassword { template_id: id, target_password: password }))
+}
+
+/// `ShowTargetPasswordResponse`.
+#[derive(Serialize)]
+struct TargetPassword {
+    template_id: Uuid,
+    target_password: Option<String>,
+}
