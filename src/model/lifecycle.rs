@@ -6,6 +6,7 @@
 
 use serde::Deserialize;
 use serde_json::Value;
+use uuid::Uuid;
 
 use super::enums::{CommandName, CommandOutcome, MigrationCycle, Operation, OsType, SourceState, TaskState, TaskType};
 use super::values::{Float, Int32, Int64, NonNegative, Speed, Text, Text255};
@@ -251,6 +252,14 @@ pub fn completion(state: TaskState, syncing: bool) -> Option<(TaskState, SourceC
 #[derive(Debug, Clone, Deserialize)]
 pub struct DeleteIds {
     pub ids: Vec<Text255>,
+}
+
+impl DeleteIds {
+    /// The ids as UUIDs. An id that is not one names nothing of ours: the first such is
+    /// refused with `missing` of it, before anything is deleted.
+    pub fn uuids<E>(&self, missing: impl Fn(&str) -> E) -> Result<Vec<Uuid>, E> {
+        self.ids.iter().map(|id| Uuid::parse_str(id).map_err(|_| missing(id))).collect()
+    }
 }
 
 /// The most ids a batch delete takes.

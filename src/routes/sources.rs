@@ -94,11 +94,7 @@ pub async fn delete_many(
     pool: web::Data<PgPool>,
     JsonBody(body): JsonBody<DeleteIds>,
 ) -> Result<HttpResponse, ApiError> {
-    let ids = body
-        .ids
-        .iter()
-        .map(|id| Uuid::parse_str(id).map_err(|_| ApiError::NamedSourceServerNotFound(id.to_string())))
-        .collect::<Result<Vec<_>, _>>()?;
+    let ids = body.uuids(|id| ApiError::NamedSourceServerNotFound(id.to_string()))?;
     lifecycle::delete_sources(&pool, &caller.domain, &ids).await?;
     Ok(HttpResponse::Ok().json(json!({})))
 }

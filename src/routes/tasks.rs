@@ -102,11 +102,7 @@ pub async fn delete_many(
     pool: web::Data<PgPool>,
     JsonBody(body): JsonBody<DeleteIds>,
 ) -> Result<HttpResponse, ApiError> {
-    let ids = body
-        .ids
-        .iter()
-        .map(|id| Uuid::parse_str(id).map_err(|_| ApiError::NamedTaskNotFound(id.to_string())))
-        .collect::<Result<Vec<_>, _>>()?;
+    let ids = body.uuids(|id| ApiError::NamedTaskNotFound(id.to_string()))?;
     lifecycle::delete_tasks(&pool, &caller.domain, &ids).await?;
     Ok(HttpResponse::Ok().json(json!({})))
 }

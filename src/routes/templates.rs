@@ -110,13 +110,7 @@ pub async fn delete_many(
     pool: web::Data<PgPool>,
     JsonBody(body): JsonBody<DeleteIds>,
 ) -> Result<HttpResponse, ApiError> {
-    let mut ids = Vec::with_capacity(body.ids.len());
-    for raw in &body.ids {
-        match Uuid::parse_str(raw) {
-            Ok(id) => ids.push(id),
-            Err(_) => return Err(ApiError::NamedTemplateNotFound(raw.to_string())),
-        }
-    }
+    let ids = body.uuids(|id| ApiError::NamedTemplateNotFound(id.to_string()))?;
     match templates::delete(&pool, &caller.domain, &ids).await? {
         Deleted::All => Ok(HttpResponse::Ok().json(json!({}))),
         Deleted::Missing(id) => Err(ApiError::NamedTemplateNotFound(id.to_string())),
