@@ -183,8 +183,10 @@ mod tests {
                     .fetch_all(&pool)
                     .await?;
             let expected = crate::pgbench::rows_but_fresh(&pool, template).await?;
+            // Mismatches are errors, not panics, so that the database is dropped below either way.
             for task in &created {
-                assert_eq!(crate::pgbench::rows_but_fresh(&pool, *task).await?, expected, "task {task}");
+                let rows = crate::pgbench::rows_but_fresh(&pool, *task).await?;
+                anyhow::ensure!(rows == expected, "task {task}: {rows:?}\nexpected {expected:?}");
             }
             pool.close().await;
             anyhow::Ok((sql, script, create, tps, created.len()))
