@@ -213,6 +213,28 @@ api_enum!(
 );
 
 api_enum!(
+    /// A task's kind, as its agent runs it: `migrate_type` of `GET …/configuration-setting`;
+    /// it decides the task's standard subtasks and sync subtask (`model::lifecycle`).
+    MigrateType {
+        WindowsMigrateBlock = "WINDOWS_MIGRATE_BLOCK",
+        LinuxMigrateFile = "LINUX_MIGRATE_FILE",
+        LinuxMigrateBlock = "LINUX_MIGRATE_BLOCK",
+    }
+);
+
+impl MigrateType {
+    /// Windows migrates by block whatever the task's type; Linux by the task's type. `os` is
+    /// the task's, else its source server's; without either, Linux.
+    pub fn of(os: Option<OsType>, task_type: TaskType) -> MigrateType {
+        match (os, task_type) {
+            (Some(OsType::Windows), _) => MigrateType::WindowsMigrateBlock,
+            (_, TaskType::MigrateFile) => MigrateType::LinuxMigrateFile,
+            (_, TaskType::MigrateBlock) => MigrateType::LinuxMigrateBlock,
+        }
+    }
+}
+
+api_enum!(
     /// An operation of `POST /v3/tasks/{id}/action` (`UpdateTaskStatusReq.operation`).
     Operation {
         Start = "start",
@@ -295,5 +317,15 @@ mod tests {
         assert_eq!(err, "must be one of WINDOWS, LINUX, found \"SOLARIS\"");
         assert!("ready".parse::<TaskState>().is_err(), "words are case-sensitive");
         assert!(serde_json::from_value::<OsType>(json!(1)).unwrap_err().to_string().starts_with("invalid type"));
+    }
+
+    #[test]
+    fn migrate_types_follow_the_os_then_the_task_type() {
+        use MigrateType::*;
+        assert_eq!(MigrateType::of(Some(OsType::Windows), TaskType::MigrateFile), WindowsMigrateBlock);
+        assert_eq!(MigrateType::of(Some(OsType::Windows), TaskType::MigrateBlock), WindowsMigrateBlock);
+        assert_eq!(MigrateType::of(Some(OsType::Linux), TaskType::MigrateFile), LinuxMigrateFile);
+        assert_eq!(MigrateType::of(None, TaskType::MigrateBlock), LinuxMigrateBlock);
+        assert_eq!(serde_json::to_value(WindowsMigrateBlock).unwrap(), json!("WINDOWS_MIGRATE_BLOCK"));
     }
 }

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::enums::{CommandName, CommandOutcome, MigrationCycle, Operation, OsType, SourceState, TaskState, TaskType};
+use super::enums::{CommandName, CommandOutcome, MigrateType, MigrationCycle, Operation, SourceState, TaskState};
 use super::values::{Float, Int32, Int64, NonNegative, Speed, Text, Text255};
 use crate::parse::Command;
 use crate::parse::{Checked, JsonPath};
@@ -188,9 +188,9 @@ pub fn effect(operation: Operation, state: TaskState) -> Result<Effect, Refusal>
 }
 
 /// The subtasks a task of this kind runs, in order (`api-decisions.md`).
-pub fn standard_subtasks(os: OsType, task_type: TaskType) -> &'static [&'static str] {
-    match (os, task_type) {
-        (OsType::Windows, _) => &[
+pub fn standard_subtasks(kind: MigrateType) -> &'static [&'static str] {
+    match kind {
+        MigrateType::WindowsMigrateBlock => &[
             "CREATE_CLOUD_SERVER",
             "SSL_CONFIG",
             "ATTACH_AGENT_IMAGE",
@@ -199,7 +199,7 @@ pub fn standard_subtasks(os: OsType, task_type: TaskType) -> &'static [&'static 
             "CONFIGURE_WINDOWS",
             "DETTACH_AGENT_IMAGE",
         ],
-        (OsType::Linux, TaskType::MigrateFile) => &[
+        MigrateType::LinuxMigrateFile => &[
             "CREATE_CLOUD_SERVER",
             "SSL_CONFIG",
             "ATTACH_AGENT_IMAGE",
@@ -208,7 +208,7 @@ pub fn standard_subtasks(os: OsType, task_type: TaskType) -> &'static [&'static 
             "CONFIGURE_LINUX_FILE",
             "DETTACH_AGENT_IMAGE",
         ],
-        (OsType::Linux, TaskType::MigrateBlock) => &[
+        MigrateType::LinuxMigrateBlock => &[
             "CREATE_CLOUD_SERVER",
             "SSL_CONFIG",
             "ATTACH_AGENT_IMAGE",
@@ -221,11 +221,11 @@ pub fn standard_subtasks(os: OsType, task_type: TaskType) -> &'static [&'static 
 }
 
 /// The subtask of a sync round for this kind.
-pub fn sync_subtask(os: OsType, task_type: TaskType) -> &'static str {
-    match (os, task_type) {
-        (OsType::Windows, _) => "SYNC_WINDOWS_BLOCK",
-        (OsType::Linux, TaskType::MigrateFile) => "SYNC_LINUX_FILE",
-        (OsType::Linux, TaskType::MigrateBlock) => "SYNC_LINUX_BLOCK",
+pub fn sync_subtask(kind: MigrateType) -> &'static str {
+    match kind {
+        MigrateType::WindowsMigrateBlock => "SYNC_WINDOWS_BLOCK",
+        MigrateType::LinuxMigrateFile => "SYNC_LINUX_FILE",
+        MigrateType::LinuxMigrateBlock => "SYNC_LINUX_BLOCK",
     }
 }
 
@@ -391,9 +391,9 @@ mod tests {
 
     #[test]
     fn standard_subtasks_follow_the_kind() {
-        assert_eq!(standard_subtasks(OsType::Linux, TaskType::MigrateFile)[4], "MIGRATE_LINUX_FILE");
-        assert_eq!(standard_subtasks(OsType::Linux, TaskType::MigrateBlock)[3], "FORMAT_DISK_LINUX_BLOCK");
-        assert_eq!(standard_subtasks(OsType::Windows, TaskType::MigrateFile).len(), 7);
+        assert_eq!(standard_subtasks(MigrateType::LinuxMigrateFile)[4], "MIGRATE_LINUX_FILE");
+        assert_eq!(standard_subtasks(MigrateType::LinuxMigrateBlock)[3], "FORMAT_DISK_LINUX_BLOCK");
+        assert_eq!(standard_subtasks(MigrateType::WindowsMigrateBlock).len(), 7);
         assert!(is_busy(S::Running) && !is_busy(S::Abort) && !is_busy(S::Ready));
     }
 }

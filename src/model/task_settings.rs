@@ -17,7 +17,7 @@ use sqlx::postgres::{PgArgumentBuffer, PgHasArrayType, PgTypeInfo, PgValueRef};
 use sqlx::{Decode, Encode, Postgres, Type};
 use uuid::Uuid;
 
-use super::enums::{OsType, TaskType};
+use super::enums::MigrateType;
 use super::task::SpecialConfig;
 use super::values::{Float, Int32, Text, UnknownValue};
 use crate::parse::Command;
@@ -261,27 +261,6 @@ impl Command for Configurations {
     }
 }
 
-/// What the agent of a task runs: `migrate_type` of `GET …/configuration-setting`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum MigrateType {
-    WindowsMigrateBlock,
-    LinuxMigrateFile,
-    LinuxMigrateBlock,
-}
-
-impl MigrateType {
-    /// Windows migrates by block whatever the task's type; Linux by the task's type. `os` is
-    /// the task's, else its source server's; without either, Linux.
-    pub fn of(os: Option<OsType>, task_type: TaskType) -> MigrateType {
-        match (os, task_type) {
-            (Some(OsType::Windows), _) => MigrateType::WindowsMigrateBlock,
-            (_, TaskType::MigrateFile) => MigrateType::LinuxMigrateFile,
-            (_, TaskType::MigrateBlock) => MigrateType::LinuxMigrateBlock,
-        }
-    }
-}
-
 /// `GET /v3/tasks/{task_id}/configuration-setting`'s body.
 #[derive(Debug, Serialize)]
 pub struct ConfigSettingView {
@@ -420,16 +399,6 @@ mod tests {
         let many: Vec<_> = (0..51).map(|_| json!({ "config_key": "DYNAMIC_PORT" })).collect();
         assert!(refusal::<Configurations>(json!({ "configurations": many }))
             .starts_with("configurations: must have at most 50"));
-    }
-
-    #[test]
-    fn migrate_types_follow_the_os_then_the_task_type() {
-        use MigrateType::*;
-        assert_eq!(MigrateType::of(Some(OsType::Windows), TaskType::MigrateFile), WindowsMigrateBlock);
-        assert_eq!(MigrateType::of(Some(OsType::Windows), TaskType::MigrateBlock), WindowsMigrateBlock);
-        assert_eq!(MigrateType::of(Some(OsType::Linux), TaskType::MigrateFile), LinuxMigrateFile);
-        assert_eq!(MigrateType::of(None, TaskType::MigrateBlock), LinuxMigrateBlock);
-        assert_eq!(serde_json::to_value(WindowsMigrateBlock).unwrap(), json!("WINDOWS_MIGRATE_BLOCK"));
     }
 
     #[test]

@@ -9,7 +9,9 @@ use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 use super::{StoreError, StoreResult};
-use crate::model::enums::{CommandName, CommandOutcome, LogCollectStatus, OsType, SourceState, TaskState, TaskType};
+use crate::model::enums::{
+    CommandName, CommandOutcome, LogCollectStatus, MigrateType, OsType, SourceState, TaskState, TaskType,
+};
 use crate::model::lifecycle::{
     completion, effect, is_busy, standard_subtasks, sync_subtask, ActionRequest, CommandResult, Effect, ProgressReport,
     SourceChange, SubtaskChange,
@@ -26,16 +28,22 @@ struct LockedTask {
     state: TaskState,
     source_server_id: Uuid,
     syncing: bool,
-    /// The task's OS type, else its source's, else Linux.
-    os_type: OsType,
+    /// The task's OS type, else its source's (the kind's rule: `MigrateType::of`).
+    os_type: Option<OsType>,
     #[sqlx(rename = "type")]
     task_type: TaskType,
+}
+
+impl LockedTask {
+    fn kind(&self) -> MigrateType {
+        MigrateType::of(self.os_type, self.task_type)
+    }
 }
 
 async fn lock_task(conn: &mut PgConnection, domain: &DomainId, id: Uuid) -> StoreResult<LockedTask> {
     sqlx::query_as(
         "SELECT t.id, t.name, t.state, t.source_server_id, t.syncing, t.type,
-                coalesce(t.os_type, s.os_type, 'LINUX') AS os_type
+                coalesce(t.os_type, s.os_type) AS os_type
            FROM tasks t JOIN servers s ON s.domain_id = t.domain_id AND s.id = t.source_server_id
           WHERE t.domain_id = $1 AND t.id = $2
             FOR UPDATE OF t",
@@ -179,7 +187,7 @@ async fn change_subtasks(
 
 /// The standard subtasks of the task's kind, when it has none.
 async fn add_standard_subtasks(conn: &mut PgConnection, domain: &DomainId, task: &LockedTask) -> sqlx::Result<()> {
-    let names = standard_subtasks(task.os_type, task.task_type);
+    let names = standard_subtasks(task.kind());
     sqlx::query(
         "INSERT INTO subtasks (id, domain_id, task_id, position, name, progress)
          SELECT nextval('object_id_seq'), $1, $2, s.ord - 1, s.name, 0
@@ -197,7 +205,7 @@ async fn add_standard_subtasks(conn: &mut PgConnection, domain: &DomainId, task:
 
 /// A sync round: the kind's sync subtask, appended when missing, back to 0.
 async fn start_sync_round(conn: &mut PgConnection, domain: &DomainId, task: &LockedTask) -> sqlx::Result<()> {
-    let name = sync_subtask(task.os_type, task.task_type);
+    let name = sync_subtask(task.kind());
     let reset = sqlx::query(
         "UPDATE subtasks SET progress = 0, start_date = NULL, end_date = NULL, migrate_speed = NULL
           WHERE domain_id = $1 AND task_id = $2 AND name = $3",

@@ -10,11 +10,9 @@ use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 use super::{allocate_ids, RowSet, StoreError, StoreResult, Table};
-use crate::model::enums::{OsType, TaskType};
+use crate::model::enums::{MigrateType, OsType, TaskType};
 use crate::model::task::SpecialConfig;
-use crate::model::task_settings::{
-    ConfigItem, ConfigKey, ConfigSettingView, MigrateType, NetworkCheckReport, SpeedLimitRule,
-};
+use crate::model::task_settings::{ConfigItem, ConfigKey, ConfigSettingView, NetworkCheckReport, SpeedLimitRule};
 use crate::model::DomainId;
 
 /// Locks the domain's task `id` for the rest of the transaction; a missing task (or another
