@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use crate::db::Database;
+use crate::db::{Database, PoolConfig};
 use crate::settings::Settings;
 use crate::startup::Application;
 use crate::store::credentials;
@@ -141,9 +141,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 async fn serve(settings: &Settings, database: &Database) -> anyhow::Result<()> {
     crate::db::migrate(&database.url).await?;
     let pool = database.pool(&settings.database).await?;
-    let app = Application::build(settings, pool).await?;
+    let app = Application::build(settings, pool.clone()).await?;
     tracing::info!(address = %app.address(), "serving the SMS v3 task API");
     app.run_until_stopped().await?;
+    // Only now, with every accepted request answered (or `shutdown_timeout_secs` spent), may
+    // the connections go; then the private cluster, if any, stops (in `run`).
+    pool.close().await;
+    tracing::info!("stopped: every accepted request was answered and the database pool is closed");
     Ok(())
 }
 
@@ -205,7 +209,9 @@ async fn seed_tasks(
     seed: u64,
 ) -> anyhow::Result<()> {
     crate::db::migrate(&database.url).await?;
-    let pool = database.pool(&settings.database).await?;
+    // Bulk work: its COPY and VACUUM run longer than a request's statement timeout allows.
+    let config = PoolConfig { statement_timeout: None, ..PoolConfig::from(&settings.database) };
+    let pool = crate::db::pool(&database.url, config).await?;
     let report = crate::seed::seed(&pool, domain, tasks, seed, true).await?;
     let secs = report.elapsed.as_secs_f64();
     println!(

@@ -1,10 +1,13 @@
 //! The one error type of the API, with its table of SMS codes (`api-decisions.md`, Errors).
 //! Every 4xx/5xx body has the shape `{"error_code": "…", "error_msg": "…"}`.
 
+use actix_web::error::PayloadError;
 use actix_web::http::{header, StatusCode};
 use actix_web::{HttpResponse, ResponseError};
 use serde_json::json;
 
+use crate::body_deadline::BodyTimedOut;
+use crate::db::fault::{self, Fault, MaybeConnectionLost};
 use crate::model::enums::TaskState;
 use crate::model::lifecycle::Refusal;
 use crate::store::StoreError;
@@ -63,8 +66,14 @@ pub enum ApiError {
     MigProjectNotFound,
     #[error("The migration project still has source servers and cannot be deleted.")]
     MigProjectHasSources,
+    /// The request did not arrive in time: its body took longer than
+    /// `server.body_timeout_secs`.
+    #[error("Request timeout: {0}")]
+    RequestTimeout(String),
+    /// The database could not serve the request (see `db::fault`); answered 503 with
+    /// `Retry-After`.
     #[error("The database is unavailable; try again later.")]
-    Unavailable(#[source] anyhow::Error),
+    Unavailable(Fault, #[source] anyhow::Error),
     #[error("Background exception.")]
     Internal(#[source] anyhow::Error),
 }
@@ -86,7 +95,7 @@ impl ApiError {
             ApiError::SourceServerNotFound | ApiError::NamedSourceServerNotFound(_) => "SMS.8006",
             ApiError::NoSuchApi => "APIGW.0101",
             ApiError::MethodNotAllowed => "SMS.2003",
-            ApiError::PayloadTooLarge => "APIGW.0201",
+            ApiError::PayloadTooLarge | ApiError::RequestTimeout(_) => "APIGW.0201",
             ApiError::UnsupportedMediaType => "SMS.2006",
             ApiError::NotRunning => "SMS.1038",
             ApiError::CannotStart(_) => "SMS.1039",
@@ -97,7 +106,7 @@ impl ApiError {
             ApiError::TemplateNotFound | ApiError::NamedTemplateNotFound(_) => "SMS.8010",
             ApiError::MigProjectNotFound => "SMS.8011",
             ApiError::MigProjectHasSources => "SMS.8012",
-            ApiError::Unavailable(_) => "SMS.8007",
+            ApiError::Unavailable(..) => "SMS.8007",
             ApiError::Internal(_) => "SMS.2007",
         }
     }
@@ -109,10 +118,25 @@ impl ApiError {
             StatusCode::NOT_FOUND => ApiError::NoSuchApi,
             StatusCode::METHOD_NOT_ALLOWED => ApiError::MethodNotAllowed,
             StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge,
+            StatusCode::REQUEST_TIMEOUT => ApiError::RequestTimeout(detail),
             StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::UnsupportedMediaType,
             StatusCode::UNAUTHORIZED => ApiError::Unauthorized(detail),
             s if s.is_client_error() => ApiError::Invalid(detail),
             _ => ApiError::Internal(anyhow::anyhow!(detail)),
+        }
+    }
+
+    /// The error for a request body that could not be read: too large (413), too slow (408,
+    /// see `body_deadline`), or cut off or malformed by the client (400). All of them are the
+    /// client's doing, so none is logged as an error of the service.
+    pub fn from_payload(err: &PayloadError) -> ApiError {
+        match err {
+            PayloadError::Overflow => ApiError::PayloadTooLarge,
+            PayloadError::Io(io) => match io.get_ref().and_then(|e| e.downcast_ref::<BodyTimedOut>()) {
+                Some(timed_out) => ApiError::RequestTimeout(timed_out.to_string()),
+                None => ApiError::invalid(format!("cannot read the request body: {err}")),
+            },
+            _ => ApiError::invalid(format!("cannot read the request body: {err}")),
         }
     }
 
@@ -149,7 +173,8 @@ impl ResponseError for ApiError {
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
+            ApiError::Unavailable(..) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -157,8 +182,18 @@ impl ResponseError for ApiError {
     fn error_response(&self) -> HttpResponse {
         match self {
             // The cause is logged, never sent.
-            ApiError::Internal(cause) | ApiError::Unavailable(cause) => {
+            ApiError::Internal(cause) => {
                 tracing::error!(error_code = self.code(), cause = format!("{cause:#}"), "request failed");
+            }
+            // An outage is the operator's to see, but it is not a bug of the service: a warning
+            // per answer, with the kind of fault.
+            ApiError::Unavailable(fault, cause) => {
+                tracing::warn!(
+                    error_code = self.code(),
+                    fault = fault.as_str(),
+                    cause = format!("{cause:#}"),
+                    "the database could not serve the request"
+                );
             }
             _ => tracing::info!(error_code = self.code(), error_msg = %self, "request refused"),
         }
@@ -169,21 +204,33 @@ impl ResponseError for ApiError {
             body["details"] = json!([{ "error_code": self.code(), "error_msg": reason }]);
         }
         let mut response = HttpResponse::build(self.status_code());
-        if matches!(self, ApiError::Unavailable(_)) {
+        if matches!(self, ApiError::Unavailable(..)) {
             response.insert_header((header::RETRY_AFTER, RETRY_AFTER_SECS));
         }
         response.json(body)
     }
 }
 
+/// Every database error reaches the client through here: a fault is a 503, anything else a
+/// 500. A connection found dead is noted here, once for all callers, so that the pool drops
+/// its siblings (`db::fault`).
 impl From<sqlx::Error> for ApiError {
     fn from(err: sqlx::Error) -> ApiError {
-        match err {
-            sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed => {
-                ApiError::Unavailable(err.into())
+        match fault::classify(&err) {
+            Some(fault) => {
+                if fault == Fault::ConnectionLost {
+                    fault::note_connection_lost();
+                }
+                ApiError::Unavailable(fault, err.into())
             }
-            _ => ApiError::Internal(err.into()),
+            None => ApiError::Internal(err.into()),
         }
+    }
+}
+
+impl MaybeConnectionLost for ApiError {
+    fn is_connection_lost(&self) -> bool {
+        matches!(self, ApiError::Unavailable(Fault::ConnectionLost, _))
     }
 }
 

@@ -37,8 +37,8 @@ impl<T: Command + 'static> FromRequest for JsonBody<T> {
                 return Err(ApiError::UnsupportedMediaType);
             }
             let bytes = bytes.await.map_err(|err| match err.as_error::<PayloadError>() {
-                Some(PayloadError::Overflow) => ApiError::PayloadTooLarge,
-                _ => ApiError::from_status(err.as_response_error().status_code(), err.to_string()),
+                Some(err) => ApiError::from_payload(err),
+                None => ApiError::from_status(err.as_response_error().status_code(), err.to_string()),
             })?;
             parse_object(&bytes).map(JsonBody)
         })

@@ -1,6 +1,7 @@
 //! sms-tasks: the Server Migration Service (SMS) v3 task API over PostgreSQL.
 
 pub mod auth;
+pub mod body_deadline;
 pub mod cli;
 pub mod db;
 pub mod error;

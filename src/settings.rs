@@ -31,6 +31,7 @@ pub struct ServerSettings {
     pub body_limit_bytes: usize,
     pub workers: usize,
     pub shutdown_timeout_secs: u64,
+    pub body_timeout_secs: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -41,6 +42,7 @@ pub struct DatabaseSettings {
     pub configured_url: Option<String>,
     pub pool_size: u32,
     pub connect_timeout_secs: u64,
+    pub statement_timeout_ms: u64,
     pub start_timeout_secs: u64,
     pub local_cluster: bool,
     pub local_cluster_dir: PathBuf,
@@ -80,6 +82,7 @@ pub struct AuthSettings {
     pub max_clock_skew_secs: i64,
     pub lockout_failures: i32,
     pub lockout_secs: i64,
+    pub reject_replays: bool,
 }
 
 #[derive(Clone, Deserialize)]
@@ -149,6 +152,9 @@ impl Settings {
         self.listen_addr()?;
         if self.server.body_limit_bytes == 0 {
             bail!("invalid settings: server.body_limit_bytes must be greater than 0");
+        }
+        if self.server.body_timeout_secs == 0 {
+            bail!("invalid settings: server.body_timeout_secs must be at least 1");
         }
         if self.database.pool_size == 0 {
             bail!("invalid settings: database.pool_size must be at least 1");

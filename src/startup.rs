@@ -1,6 +1,7 @@
 //! The application: one factory used by `serve` and by every test.
 
 use std::net::{SocketAddr, TcpListener};
+use std::time::Duration;
 
 use actix_web::dev::Server;
 use actix_web::middleware::from_fn;
@@ -8,6 +9,7 @@ use actix_web::{web, App, HttpServer};
 use sqlx::PgPool;
 
 use crate::auth::{self, Authenticator};
+use crate::body_deadline::{self, BodyTimeout};
 use crate::request_id;
 use crate::routes;
 use crate::settings::Settings;
@@ -27,9 +29,13 @@ impl Application {
         let body_limit = settings.server.body_limit_bytes;
         let authenticator = web::Data::new(Authenticator::new(pool.clone(), settings.auth.clone(), body_limit));
         let pool = web::Data::new(pool);
+        let body_timeout = web::Data::new(BodyTimeout(Duration::from_secs(settings.server.body_timeout_secs)));
         let mut server = HttpServer::new(move || {
             App::new()
+                // Outermost last: the request id wraps everything, including a timed-out body.
+                .wrap(from_fn(body_deadline::middleware))
                 .wrap(from_fn(request_id::middleware))
+                .app_data(body_timeout.clone())
                 .app_data(pool.clone())
                 .app_data(authenticator.clone())
                 .app_data(web::PayloadConfig::new(body_limit))

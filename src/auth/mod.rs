@@ -19,6 +19,7 @@ use futures_util::StreamExt;
 use sqlx::PgPool;
 
 use self::signature::{Authorization, SignedRequest, DATE_FORMAT};
+use crate::db::fault;
 use crate::error::ApiError;
 use crate::model::DomainId;
 use crate::settings::AuthSettings;
@@ -75,7 +76,7 @@ impl Authenticator {
             return Err(ApiError::Unauthorized("x-auth-token not found".into()));
         };
         let token = token.to_str().map_err(|_| ApiError::Unauthorized("decrypt token fail".into()))?;
-        let domain = credentials::token_domain(&self.pool, token)
+        let domain = fault::read(async || credentials::token_domain(&self.pool, token).await)
             .await?
             .ok_or_else(|| ApiError::Unauthorized("decrypt token fail".into()))?;
         Ok(Caller { domain: DomainId(domain) })
@@ -85,7 +86,7 @@ impl Authenticator {
         let mut payload = req.take_payload();
         let mut body = BytesMut::new();
         while let Some(chunk) = payload.next().await {
-            let chunk = chunk.map_err(|e| ApiError::invalid(format!("cannot read the request body: {e}")))?;
+            let chunk = chunk.map_err(|e| ApiError::from_payload(&e))?;
             if body.len() + chunk.len() > self.body_limit {
                 return Err(ApiError::PayloadTooLarge);
             }
@@ -112,7 +113,7 @@ impl Authenticator {
                 self.settings.max_clock_skew_secs
             )));
         }
-        let key = match credentials::access_key(&self.pool, &auth.access_key).await? {
+        let key = match fault::read(async || credentials::access_key(&self.pool, &auth.access_key).await).await? {
             AccessKeyCheck::Unknown => {
                 return Err(ApiError::Unauthorized(format!(
                     "Get secretKey failed,ak:{},err:ak not exist",
@@ -147,6 +148,15 @@ impl Authenticator {
         }
         if key.consecutive_failures > 0 {
             credentials::reset_failures(&self.pool, &auth.access_key).await?;
+        }
+        if self.settings.reject_replays {
+            // A replay is possible while the signed date is inside the skew window.
+            let expires_at = signed_at.timestamp() + self.settings.max_clock_skew_secs;
+            if !credentials::first_sighting(&self.pool, &auth.signature, expires_at).await? {
+                return Err(ApiError::Unauthorized(
+                    "the signature was already used (auth.reject_replays): sign each request anew".into(),
+                ));
+            }
         }
         Ok(Caller { domain: DomainId(key.domain_id) })
     }

@@ -22,6 +22,9 @@ pub struct Authorization {
     pub signature: String,
 }
 
+/// Headers every signature must cover.
+const REQUIRED_SIGNED_HEADERS: [&str; 2] = ["host", "x-sdk-date"];
+
 impl Authorization {
     /// `None` when the header is not an `SDK-HMAC-SHA256` authorization at all.
     pub fn is_sdk_signature(header: &str) -> bool {
@@ -40,9 +43,21 @@ impl Authorization {
                 _ => {}
             }
         }
+        let signed_headers: Vec<String> = signed.ok_or("Authorization has no SignedHeaders")?;
+        // Unsigned, the Host could be changed (the request replayed against another service)
+        // and the date too (replayed forever). The official SDK always signs both.
+        for required in REQUIRED_SIGNED_HEADERS {
+            if !signed_headers.iter().any(|h| h == required) {
+                return Err(if required == "host" {
+                    "SignedHeaders must include host"
+                } else {
+                    "SignedHeaders must include x-sdk-date"
+                });
+            }
+        }
         Ok(Authorization {
             access_key: access.filter(|a: &String| !a.is_empty()).ok_or("Authorization has no Access")?,
-            signed_headers: signed.ok_or("Authorization has no SignedHeaders")?,
+            signed_headers,
             signature: signature.ok_or("Authorization has no Signature")?,
         })
     }
@@ -173,6 +188,14 @@ mod tests {
         assert_eq!(auth.signed_headers, ["content-type", "host", "x-sdk-date"]);
         assert_eq!(auth.signature, "abc");
         assert!(Authorization::parse("SDK-HMAC-SHA256 Access=, SignedHeaders=a, Signature=b").is_err());
+        assert_eq!(
+            Authorization::parse("SDK-HMAC-SHA256 Access=A, SignedHeaders=content-type;x-sdk-date, Signature=b").err(),
+            Some("SignedHeaders must include host")
+        );
+        assert_eq!(
+            Authorization::parse("SDK-HMAC-SHA256 Access=A, SignedHeaders=Host, Signature=b").err(),
+            Some("SignedHeaders must include x-sdk-date")
+        );
         assert!(!Authorization::is_sdk_signature("Bearer x"));
     }
 

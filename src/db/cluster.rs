@@ -30,6 +30,16 @@ impl LocalCluster {
     /// Starts the cluster in `dir` (running `initdb` first when `dir` holds none), or attaches
     /// to the one already running there.
     pub fn start(dir: &Path) -> anyhow::Result<LocalCluster> {
+        Self::start_with_port(dir, None)
+    }
+
+    /// [`LocalCluster::start`] on a given port, say the one it had before it was stopped (a
+    /// restart that its clients see as the same server).
+    pub fn start_on(dir: &Path, port: u16) -> anyhow::Result<LocalCluster> {
+        Self::start_with_port(dir, Some(port))
+    }
+
+    fn start_with_port(dir: &Path, port: Option<u16>) -> anyhow::Result<LocalCluster> {
         let dir = absolute(dir)?;
         let bin = binaries_dir()?;
         let run_as = unprivileged_user()?;
@@ -39,7 +49,10 @@ impl LocalCluster {
         if !dir.join("PG_VERSION").exists() {
             init(&bin, &dir, run_as.as_ref())?;
         }
-        let port = free_port()?;
+        let port = match port {
+            Some(port) => port,
+            None => free_port()?,
+        };
         let pid = spawn_postmaster(&bin, &dir, port, run_as.as_ref())?;
         let cluster = LocalCluster { pid, port, owned: true };
         cluster.wait_until_ready(&dir)?;

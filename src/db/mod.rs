@@ -2,6 +2,7 @@
 //! in place of the embedded default; creating the database; running migrations; the pool.
 
 mod cluster;
+pub mod fault;
 
 use std::str::FromStr;
 use std::time::{Duration, Instant};
@@ -59,8 +60,9 @@ impl Database {
         Ok(Database { url, cluster })
     }
 
+    /// The service's pool, as `settings` configure it.
     pub async fn pool(&self, settings: &DatabaseSettings) -> anyhow::Result<PgPool> {
-        pool(&self.url, settings.pool_size, Duration::from_secs(settings.connect_timeout_secs)).await
+        pool(&self.url, PoolConfig::from(settings)).await
     }
 
     /// Stops the private cluster, if we started one.
@@ -71,16 +73,44 @@ impl Database {
     }
 }
 
-pub async fn pool(url: &str, size: u32, acquire_timeout: Duration) -> anyhow::Result<PgPool> {
-    let options = PgConnectOptions::from_str(url)?
+/// How a pool connects and what its connections allow.
+#[derive(Debug, Clone, Copy)]
+pub struct PoolConfig {
+    pub size: u32,
+    /// How long a request waits for a connection before it is answered 503.
+    pub acquire_timeout: Duration,
+    /// PostgreSQL's `statement_timeout` on every connection; `None` = no limit (bulk tools).
+    pub statement_timeout: Option<Duration>,
+}
+
+impl From<&DatabaseSettings> for PoolConfig {
+    fn from(settings: &DatabaseSettings) -> PoolConfig {
+        PoolConfig {
+            size: settings.pool_size,
+            acquire_timeout: Duration::from_secs(settings.connect_timeout_secs),
+            statement_timeout: (settings.statement_timeout_ms > 0)
+                .then(|| Duration::from_millis(settings.statement_timeout_ms)),
+        }
+    }
+}
+
+pub async fn pool(url: &str, config: PoolConfig) -> anyhow::Result<PgPool> {
+    let mut options = PgConnectOptions::from_str(url)?
         .log_statements(tracing::log::LevelFilter::Trace)
         .log_slow_statements(tracing::log::LevelFilter::Warn, Duration::from_secs(1));
+    if let Some(timeout) = config.statement_timeout {
+        // A startup parameter, not a `SET` after connecting: no extra round trip, and it holds
+        // for every statement of the connection's life.
+        options = options.options([("statement_timeout", timeout.as_millis().to_string())]);
+    }
     PgPoolOptions::new()
-        .max_connections(size)
-        // No ping before each checkout: it is a round trip per request, and a dead connection
-        // fails its query and is replaced anyway.
+        .max_connections(config.size)
+        // No ping before each checkout: it is a round trip per request. A connection found
+        // dead marks the moment, and the connections opened before it are dropped here
+        // instead (`db::fault`).
         .test_before_acquire(false)
-        .acquire_timeout(acquire_timeout)
+        .before_acquire(|_, meta| Box::pin(async move { Ok(!fault::predates_last_loss(meta.age)) }))
+        .acquire_timeout(config.acquire_timeout)
         .connect_with(options)
         .await
         .context("cannot connect to PostgreSQL")

@@ -9,6 +9,7 @@ use uuid::Uuid;
 
 use super::path::source_id;
 use crate::auth::Caller;
+use crate::db::fault;
 use crate::error::ApiError;
 use crate::extract::JsonBody;
 use crate::model::enums::CommandName;
@@ -36,9 +37,10 @@ pub async fn next_command(
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id = source_id(&path)?;
-    let mut conn = pool.acquire().await?;
-    let pending =
-        lifecycle::next_command(&mut conn, &caller.domain, id).await?.ok_or(ApiError::SourceServerNotFound)?;
+    let pending = fault::read_conn(&pool, async |conn| {
+        lifecycle::next_command(conn, &caller.domain, id).await?.ok_or(ApiError::SourceServerNotFound)
+    })
+    .await?;
     Ok(match pending {
         None => HttpResponse::Ok().json(json!({})),
         Some(command) => HttpResponse::Ok().json(CommandView {

@@ -6,6 +6,7 @@ use actix_web::{web, HttpResponse};
 use serde_json::json;
 use sqlx::PgPool;
 
+use crate::db::fault::Fault;
 use crate::error::ApiError;
 
 /// How long the readiness probe waits for the database.
@@ -21,7 +22,9 @@ pub async fn ready(pool: web::Data<PgPool>) -> Result<HttpResponse, ApiError> {
     let probe = sqlx::query("SELECT 1").execute(pool.get_ref());
     match tokio::time::timeout(READY_TIMEOUT, probe).await {
         Ok(Ok(_)) => Ok(HttpResponse::Ok().json(json!({ "status": "ready" }))),
-        Ok(Err(err)) => Err(ApiError::Unavailable(err.into())),
-        Err(_) => Err(ApiError::Unavailable(anyhow::anyhow!("the database did not answer in time"))),
+        Ok(Err(err)) => Err(err.into()),
+        Err(_) => {
+            Err(ApiError::Unavailable(Fault::Unreachable, anyhow::anyhow!("the database did not answer in time")))
+        }
     }
 }

@@ -11,6 +11,7 @@ use uuid::Uuid;
 
 use super::query::Query;
 use crate::auth::Caller;
+use crate::db::fault;
 use crate::error::ApiError;
 use crate::extract::JsonBody;
 use crate::model::migproject::{MigProjectListItem, MigProjectPatch, MigProjectView, NewMigProject};
@@ -62,8 +63,10 @@ pub async fn list(caller: Caller, pool: web::Data<PgPool>, req: HttpRequest) -> 
 /// `GET /v3/migprojects/{mig_project_id}` (`ShowMigprojectResponse`, without `id`).
 pub async fn show(caller: Caller, pool: web::Data<PgPool>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let id = mig_project_id(&path)?;
-    let mut conn = pool.acquire().await?;
-    let row = migprojects::find(&mut conn, &caller.domain, id).await?.ok_or(ApiError::MigProjectNotFound)?;
+    let row = fault::read_conn(&pool, async |conn| {
+        migprojects::find(conn, &caller.domain, id).await?.ok_or(ApiError::MigProjectNotFound)
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(MigProjectView::from(&row)))
 }
 

@@ -10,6 +10,7 @@ use uuid::Uuid;
 use super::path::source_id;
 use super::query::Query;
 use crate::auth::Caller;
+use crate::db::fault;
 use crate::error::ApiError;
 use crate::extract::JsonBody;
 use crate::model::enums::SourceState;
@@ -40,10 +41,13 @@ pub async fn register(
 /// `GET /v3/sources/{source_id}`.
 pub async fn show(caller: Caller, pool: web::Data<PgPool>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let id = source_id(&path)?;
-    let mut conn = pool.acquire().await?;
-    let (server, task) =
-        servers::find_source(&mut conn, &caller.domain, id).await?.ok_or(ApiError::SourceServerNotFound)?;
-    let tree = servers::load_trees(&mut conn, &caller.domain, &[id]).await?;
+    let (server, task, tree) = fault::read_conn(&pool, async |conn| {
+        let (server, task) =
+            servers::find_source(conn, &caller.domain, id).await?.ok_or(ApiError::SourceServerNotFound)?;
+        let tree = servers::load_trees(conn, &caller.domain, &[id]).await?;
+        Ok::<_, ApiError>((server, task, tree))
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(SourceView::new(&server, &tree, task.as_ref())))
 }
 
@@ -71,8 +75,10 @@ pub async fn list(caller: Caller, pool: web::Data<PgPool>, req: HttpRequest) -> 
     };
     let limit = query.integer("limit", 0, 200, 200)?;
     let offset = query.integer("offset", 0, 65535, 0)?;
-    let mut conn = pool.acquire().await?;
-    let (count, rows) = servers::list_sources(&mut conn, &caller.domain, &filter, limit, offset).await?;
+    let (count, rows) = fault::read_conn(&pool, async |conn| {
+        Ok::<_, ApiError>(servers::list_sources(conn, &caller.domain, &filter, limit, offset).await?)
+    })
+    .await?;
     let source_servers = rows.iter().map(SourceListItem::from).collect();
     Ok(HttpResponse::Ok().json(SourceList { count, source_servers }))
 }
@@ -166,8 +172,10 @@ pub async fn replace_disk_info(
 
 /// `GET /v3/sources/overview` (`ShowOverviewResponse`).
 pub async fn overview(caller: Caller, pool: web::Data<PgPool>) -> Result<HttpResponse, ApiError> {
-    let mut conn = pool.acquire().await?;
-    let counts = servers::count_sources_by_state(&mut conn, &caller.domain).await?;
+    let counts = fault::read_conn(&pool, async |conn| {
+        Ok::<_, ApiError>(servers::count_sources_by_state(conn, &caller.domain).await?)
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(Overview::from_counts(counts)))
 }
 
@@ -187,15 +195,10 @@ pub async fn errors(caller: Caller, pool: web::Data<PgPool>, req: HttpRequest) -
         .text("migproject", 0, 255)?
         .filter(|id| !id.is_empty())
         .map(|id| Uuid::parse_str(&id).unwrap_or(Uuid::nil()));
-    let mut conn = pool.acquire().await?;
-    let page = servers::list_error_sources(
-        &mut conn,
-        &caller.domain,
-        enterprise_project_id.as_deref(),
-        migproject,
-        limit,
-        offset,
-    )
+    let page = fault::read_conn(&pool, async |conn| {
+        let filter = enterprise_project_id.as_deref();
+        Ok::<_, ApiError>(servers::list_error_sources(conn, &caller.domain, filter, migproject, limit, offset).await?)
+    })
     .await?;
     Ok(HttpResponse::Ok().json(page))
 }

@@ -10,6 +10,7 @@ use sqlx::PgPool;
 use super::path::task_id;
 use super::query::Query;
 use crate::auth::Caller;
+use crate::db::fault;
 use crate::error::ApiError;
 use crate::extract::JsonBody;
 use crate::model::task_settings::{
@@ -24,8 +25,9 @@ pub async fn show_speed_limits(
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id = task_id(&path)?;
-    let mut conn = pool.acquire().await?;
-    let rules = store::speed_limits(&mut conn, &caller.domain, id).await?;
+    let rules =
+        fault::read_conn(&pool, async |conn| Ok::<_, ApiError>(store::speed_limits(conn, &caller.domain, id).await?))
+            .await?;
     Ok(HttpResponse::Ok().json(SpeedLimitsView { speed_limit: &rules }))
 }
 
@@ -62,8 +64,10 @@ pub async fn show_configurations(
 ) -> Result<HttpResponse, ApiError> {
     let id = task_id(&path)?;
     let key = Query::parse(&req)?.word::<ConfigKey>("config_key")?;
-    let mut conn = pool.acquire().await?;
-    let view = store::configurations(&mut conn, &caller.domain, id, key).await?;
+    let view = fault::read_conn(&pool, async |conn| {
+        Ok::<_, ApiError>(store::configurations(conn, &caller.domain, id, key).await?)
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(view))
 }
 
@@ -86,7 +90,8 @@ pub async fn show_passphrase(
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id = task_id(&path)?;
-    let mut conn = pool.acquire().await?;
-    let passphrase = store::passphrase(&mut conn, &caller.domain, id).await?;
+    let passphrase =
+        fault::read_conn(&pool, async |conn| Ok::<_, ApiError>(store::passphrase(conn, &caller.domain, id).await?))
+            .await?;
     Ok(HttpResponse::Ok().json(PassphraseView { task_id: id, passphrase }))
 }

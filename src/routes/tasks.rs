@@ -9,6 +9,7 @@ use uuid::Uuid;
 use super::path::task_id;
 use super::query::Query;
 use crate::auth::Caller;
+use crate::db::fault;
 use crate::error::ApiError;
 use crate::extract::JsonBody;
 use crate::model::enums::TaskState;
@@ -33,8 +34,10 @@ pub async fn create(
 /// `GET /v3/tasks/{task_id}`.
 pub async fn show(caller: Caller, pool: web::Data<PgPool>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let id = task_id(&path)?;
-    let mut conn = pool.acquire().await?;
-    let record = tasks::find(&mut conn, &caller.domain, id).await?.ok_or(ApiError::TaskNotFound)?;
+    let record = fault::read_conn(&pool, async |conn| {
+        tasks::find(conn, &caller.domain, id).await?.ok_or(ApiError::TaskNotFound)
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(TaskView::from(&record)))
 }
 
@@ -51,13 +54,16 @@ pub async fn list(caller: Caller, pool: web::Data<PgPool>, req: HttpRequest) -> 
     };
     let limit = query.integer("limit", 0, 200, 100)?;
     let offset = query.integer("offset", 0, 65535, 0)?;
-    let mut conn = pool.acquire().await?;
-    let count = tasks::count(&mut conn, &caller.domain, &filter).await?;
-    let page = if limit == 0 {
-        TaskPage::default()
-    } else {
-        tasks::page(&mut conn, &caller.domain, &filter, limit, offset).await?
-    };
+    let (count, page) = fault::read_conn(&pool, async |conn| {
+        let count = tasks::count(conn, &caller.domain, &filter).await?;
+        let page = if limit == 0 {
+            TaskPage::default()
+        } else {
+            tasks::page(conn, &caller.domain, &filter, limit, offset).await?
+        };
+        Ok::<_, ApiError>((count, page))
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(TaskList { count, tasks: page.items() }))
 }
 

@@ -9,6 +9,7 @@ use uuid::Uuid;
 
 use super::query::Query;
 use crate::auth::Caller;
+use crate::db::fault;
 use crate::error::ApiError;
 use crate::extract::JsonBody;
 use crate::model::lifecycle::DeleteIds;
@@ -37,8 +38,10 @@ pub async fn create(
 /// `GET /v3/vm/templates/{id}` → `{"template": …}`.
 pub async fn show(caller: Caller, pool: web::Data<PgPool>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let id = template_id(&path)?;
-    let mut conn = pool.acquire().await?;
-    let template = templates::find(&mut conn, &caller.domain, id).await?.ok_or(ApiError::TemplateNotFound)?;
+    let template = fault::read_conn(&pool, async |conn| {
+        templates::find(conn, &caller.domain, id).await?.ok_or(ApiError::TemplateNotFound)
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(TemplateShown { template }))
 }
 
@@ -70,8 +73,10 @@ pub async fn list(caller: Caller, pool: web::Data<PgPool>, req: HttpRequest) -> 
     };
     let limit = query.integer("limit", 0, 100, 50)?;
     let offset = query.integer("offset", 0, 65535, 0)?;
-    let mut conn = pool.acquire().await?;
-    let (count, templates) = templates::list(&mut conn, &caller.domain, &filter, limit, offset).await?;
+    let (count, templates) = fault::read_conn(&pool, async |conn| {
+        Ok::<_, ApiError>(templates::list(conn, &caller.domain, &filter, limit, offset).await?)
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(TemplateList { count, templates }))
 }
 
@@ -125,9 +130,10 @@ pub async fn target_password(
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id = template_id(&path)?;
-    let mut conn = pool.acquire().await?;
-    let password =
-        templates::target_password(&mut conn, &caller.domain, id).await?.ok_or(ApiError::TemplateNotFound)?;
+    let password = fault::read_conn(&pool, async |conn| {
+        templates::target_password(conn, &caller.domain, id).await?.ok_or(ApiError::TemplateNotFound)
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(TargetPassword { template_id: id, target_password: password }))
 }
 

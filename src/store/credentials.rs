@@ -152,3 +152,23 @@ pub async fn revoke_token(pool: &PgPool, id: Uuid) -> sqlx::Result<bool> {
         .await?;
     Ok(done.rows_affected() == 1)
 }
+
+/// Records an accepted signature until `expires_at` (Unix seconds); false when it was already recorded (a
+/// replay). Also forgets a few expired signatures, skipping rows another request is
+/// forgetting, so that the table stays the size of the clock-skew window without a sweeper.
+pub async fn first_sighting(pool: &PgPool, signature: &str, expires_at: i64) -> sqlx::Result<bool> {
+    let recorded: Option<i32> = sqlx::query_scalar(
+        "WITH expired AS (
+             DELETE FROM seen_signatures WHERE signature IN (
+                 SELECT signature FROM seen_signatures WHERE expires_at < now()
+                 LIMIT 32 FOR UPDATE SKIP LOCKED))
+         INSERT INTO seen_signatures (signature, expires_at) VALUES ($1, to_timestamp($2::float8))
+         ON CONFLICT (signature) DO NOTHING
+         RETURNING 1",
+    )
+    .bind(signature)
+    .bind(expires_at)
+    .fetch_optional(pool)
+    .await?;
+    Ok(recorded.is_some())
+}

@@ -17,7 +17,7 @@ use sqlx::postgres::PgConnectOptions;
 use sqlx::{Connection, PgConnection, PgPool};
 use tokio::sync::OnceCell;
 
-use sms_tasks::db::LocalCluster;
+use sms_tasks::db::{LocalCluster, PoolConfig};
 use sms_tasks::settings::{AccessKeySetting, Settings, TokenSetting};
 use sms_tasks::startup::Application;
 
@@ -106,22 +106,49 @@ pub struct TestApp {
     pub pool: PgPool,
     database: String,
     server: String,
+    /// Whether this app created the database (and so drops it).
+    owns_database: bool,
 }
 
 /// Starts the service on a fresh, migrated database.
 pub async fn spawn_app() -> TestApp {
-    let server = server_url().await.to_string();
+    spawn_app_with(|_| {}).await
+}
+
+/// [`spawn_app`] with settings changed by `configure` (before the pool is built).
+pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
+    spawn_app_on(server_url().await, configure).await
+}
+
+/// [`spawn_app_with`] on the PostgreSQL server of `server` (a URL of its maintenance database).
+pub async fn spawn_app_on(server: &str, configure: impl FnOnce(&mut Settings)) -> TestApp {
     let database = format!("sms_test_{}", uuid::Uuid::new_v4().simple());
-    let mut admin = PgConnection::connect(&server).await.expect("connect to the test server");
+    let mut admin = PgConnection::connect(server).await.expect("connect to the test server");
     sqlx::query(&format!("CREATE DATABASE {database}")).execute(&mut admin).await.unwrap();
     admin.close().await.unwrap();
-    let url = database_url(&server, &database);
+    let url = database_url(server, &database);
     sms_tasks::db::migrate(&url).await.expect("migrations apply");
+    let mut app = start_instance(&url, configure).await;
+    (app.database, app.server, app.owns_database) = (database, server.to_string(), true);
+    app
+}
 
+impl TestApp {
+    /// Another instance of the service on this app's database (it leaves the database to
+    /// this app to drop).
+    pub async fn another_instance(&self, configure: impl FnOnce(&mut Settings)) -> TestApp {
+        let mut app = start_instance(&database_url(&self.server, &self.database), configure).await;
+        (app.database, app.server) = (self.database.clone(), self.server.clone());
+        app
+    }
+}
+
+/// The service on the migrated database at `url`, with the test credentials.
+async fn start_instance(url: &str, configure: impl FnOnce(&mut Settings)) -> TestApp {
     let mut settings = Settings::load(None).expect("default settings");
     settings.server.listen = "127.0.0.1:0".into();
     settings.server.workers = 2;
-    settings.database.configured_url = Some(url.clone());
+    settings.database.configured_url = Some(url.to_string());
     settings.auth.tokens = vec![
         TokenSetting { token: TOKEN_A.into(), domain_id: DOMAIN_A.into() },
         TokenSetting { token: TOKEN_B.into(), domain_id: DOMAIN_B.into() },
@@ -130,11 +157,20 @@ pub async fn spawn_app() -> TestApp {
         AccessKeySetting { access_key: AK_A.into(), secret_key: SK_A.into(), domain_id: DOMAIN_A.into() },
         AccessKeySetting { access_key: AK_B.into(), secret_key: SK_B.into(), domain_id: DOMAIN_B.into() },
     ];
-    let pool = sms_tasks::db::pool(&url, 10, Duration::from_secs(10)).await.unwrap();
+    configure(&mut settings);
+    let config = PoolConfig { acquire_timeout: Duration::from_secs(10), ..PoolConfig::from(&settings.database) };
+    let pool = sms_tasks::db::pool(url, config).await.unwrap();
     let app = Application::build(&settings, pool.clone()).await.expect("the application builds");
     let address = format!("http://{}", app.address());
     tokio::spawn(app.run_until_stopped());
-    TestApp { address, client: reqwest::Client::new(), pool, database, server }
+    TestApp {
+        address,
+        client: reqwest::Client::new(),
+        pool,
+        database: String::new(),
+        server: String::new(),
+        owns_database: false,
+    }
 }
 
 impl Drop for TestApp {
@@ -144,7 +180,9 @@ impl Drop for TestApp {
     /// on the test's own runtime (sqlx pings it first), and that runtime is blocked here, so
     /// `pool.close().await` could wait forever. `WITH (FORCE)` ends every session instead.
     fn drop(&mut self) {
-        drop_database_blocking(&self.server, &self.database);
+        if self.owns_database {
+            drop_database_blocking(&self.server, &self.database);
+        }
     }
 }
 
@@ -174,6 +212,14 @@ pub struct Reply {
 }
 
 impl Reply {
+    pub async fn from_response(response: reqwest::Response) -> Reply {
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let bytes = response.bytes().await.unwrap();
+        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        Reply { status, headers, body }
+    }
+
     /// Asserts an SMS error with `status` and `code` in the error shape; returns its `error_msg`.
     #[track_caller]
     pub fn assert_error(&self, status: u16, code: &str) -> String {
@@ -240,12 +286,7 @@ impl TestApp {
     }
 
     pub async fn send(&self, request: reqwest::RequestBuilder) -> Reply {
-        let response = request.send().await.expect("the request is answered");
-        let status = response.status().as_u16();
-        let headers = response.headers().clone();
-        let bytes = response.bytes().await.unwrap();
-        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        Reply { status, headers, body }
+        Reply::from_response(request.send().await.expect("the request is answered")).await
     }
 
     pub async fn get_as(&self, token: &str, path: &str) -> Reply {

@@ -28,6 +28,10 @@ struct Signed {
     body_after_signing: Option<Vec<u8>>,
     query_after_signing: Option<String>,
     signature: Option<String>,
+    /// Sent but left out of `SignedHeaders`.
+    unsigned: Vec<String>,
+    /// The `Host` to sign and send, instead of the app's address.
+    host: Option<String>,
 }
 
 impl Signed {
@@ -52,6 +56,8 @@ impl Signed {
             body_after_signing: None,
             query_after_signing: None,
             signature: None,
+            unsigned: Vec::new(),
+            host: None,
         }
     }
 
@@ -91,6 +97,17 @@ impl Signed {
         self
     }
 
+    /// Sends `name` without signing it.
+    fn leave_unsigned(mut self, name: &str) -> Signed {
+        self.unsigned.push(name.into());
+        self
+    }
+
+    fn host(mut self, host: &str) -> Signed {
+        self.host = Some(host.into());
+        self
+    }
+
     fn signed_at(mut self, date: chrono::DateTime<Utc>) -> Signed {
         self.date = date;
         self
@@ -98,7 +115,7 @@ impl Signed {
 
     /// The `Authorization` header and the request to send, signed for `app`.
     fn build(&self, app: &TestApp) -> reqwest::RequestBuilder {
-        let host = app.address.trim_start_matches("http://").to_string();
+        let host = self.host.clone().unwrap_or_else(|| app.address.trim_start_matches("http://").to_string());
         let mut headers = self.headers.clone();
         headers.push(("host".into(), host));
         // An `x-sdk-date` set with `header` is sent as is.
@@ -112,16 +129,18 @@ impl Signed {
         };
         headers.sort();
         let content_sha256 = headers.iter().find(|(n, _)| n == "x-sdk-content-sha256").map(|(_, v)| v.as_str());
+        let signed: Vec<(String, String)> =
+            headers.iter().filter(|(n, _)| !self.unsigned.contains(n)).cloned().collect();
         let request = SignedRequest {
             method: self.method.as_str(),
             path: &self.path,
             query: &self.query,
-            headers: headers.clone(),
+            headers: signed.clone(),
             date: &date,
             payload_hash: payload_hash(&self.body, content_sha256),
         };
         let signature = self.signature.clone().unwrap_or_else(|| request.sign(&self.secret_key));
-        let names = headers.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>().join(";");
+        let names = signed.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>().join(";");
         let authorization =
             format!("SDK-HMAC-SHA256 Access={}, SignedHeaders={names}, Signature={signature}", self.access_key);
 
@@ -389,4 +408,44 @@ async fn x_auth_token_works_beside_signatures() {
     assert!(message.contains("x-auth-token not found"), "{message}");
     // An unknown token.
     assert_unauthorized(&app.get_as("no-such-token", "/v3/tasks").await);
+}
+
+#[tokio::test]
+async fn a_signature_that_leaves_out_host_or_the_date_is_refused() {
+    let app = spawn_app().await;
+    Signed::get("/v3/tasks").send(&app).await.assert_ok();
+    for header in ["host", "x-sdk-date"] {
+        let reply = Signed::get("/v3/tasks").leave_unsigned(header).send(&app).await;
+        let message = reply.assert_error(401, "APIGW.0301");
+        assert!(message.contains(&format!("SignedHeaders must include {header}")), "{message}");
+    }
+    // Unsigned, the Host could be changed after signing; signed, a changed Host breaks it.
+    let reply = Signed::get("/v3/tasks").host("sms.example.com").send(&app).await;
+    reply.assert_ok();
+}
+
+#[tokio::test]
+async fn with_reject_replays_a_signature_is_accepted_once_across_instances() {
+    let first = spawn_app_with(|s| s.auth.reject_replays = true).await;
+    let second = first.another_instance(|s| s.auth.reject_replays = true).await;
+    // Behind a load balancer every instance sees the same Host.
+    let request = Signed::post("/v3/sources", &source_body("replayed")).host("sms.example.com");
+    request.send(&first).await.assert_ok();
+    let again = request.send(&first).await;
+    let message = again.assert_error(401, "APIGW.0301");
+    assert!(message.contains("already used"), "{message}");
+    request.send(&second).await.assert_error(401, "APIGW.0301");
+    let sources: i64 = sqlx::query_scalar("SELECT count(*) FROM servers").fetch_one(&first.pool).await.unwrap();
+    assert_eq!(sources, 1, "the replays stored nothing");
+
+    // A new signature (another second) is accepted, on either instance.
+    let later = Signed::get("/v3/sources").host("sms.example.com").signed_at(Utc::now() + Duration::seconds(2));
+    later.send(&second).await.assert_ok();
+
+    // Off (the default), the same request is accepted again: clients that resend identical
+    // requests within a second keep working.
+    let lenient = spawn_app().await;
+    let request = Signed::get("/v3/tasks");
+    request.send(&lenient).await.assert_ok();
+    request.send(&lenient).await.assert_ok();
 }

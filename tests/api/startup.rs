@@ -14,7 +14,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::helpers::{database_url, drop_database_blocking, server_url};
+use sqlx::Connection;
+
+use crate::helpers::{database_url, drop_database_blocking, server_url, source_body, DOMAIN_A, TOKEN_A};
 
 const BINARY: &str = env!("CARGO_BIN_EXE_sms-tasks");
 
@@ -201,4 +203,74 @@ async fn two_instances_create_a_missing_database_at_once_and_both_become_ready()
     }
     drop(instances);
     assert_eq!(dir.entries(), Vec::<String>::new(), "serve left files in its working directory (.data?)");
+}
+
+/// SIGTERM while eight clients create sources: every request the service accepted is answered
+/// 200 and stored (the pool closes only after the server drained), and `serve` exits 0.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sigterm_lets_every_accepted_request_finish_before_the_pool_closes() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{Arc, Mutex};
+
+    let server = server_url().await.to_string();
+    let name = format!("sms_test_shutdown_{}", uuid::Uuid::new_v4().simple());
+    let _cleanup = DropDatabase { server: server.clone(), name: name.clone() };
+    let url = database_url(&server, &name);
+    let dir = WorkDir::new();
+    let config = dir.0.join("sms.toml");
+    std::fs::write(&config, format!("[[auth.tokens]]\ntoken = \"{TOKEN_A}\"\ndomain_id = \"{DOMAIN_A}\"\n")).unwrap();
+    let env = [("DATABASE_URL", url.as_str()), ("SMS__LOG__FORMAT", "json"), ("SMS__SERVER__WORKERS", "2")];
+    let args = ["--config", config.to_str().unwrap(), "serve", "--listen", "127.0.0.1:0"];
+    let mut instance = Instance::spawn(sms_tasks(&dir.0, &args, &env));
+    let base = format!("http://{}", instance.listening_address(Duration::from_secs(90)));
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let statuses = Arc::new(Mutex::new(Vec::new()));
+    let mut creators = Vec::new();
+    for k in 0..8 {
+        let (base, stop, statuses) = (base.clone(), stop.clone(), statuses.clone());
+        creators.push(tokio::spawn(async move {
+            // A connection per request: each is accepted, or refused once the listener closed.
+            let client = reqwest::Client::builder().pool_max_idle_per_host(0).build().unwrap();
+            for n in 0.. {
+                if stop.load(Ordering::Relaxed) {
+                    break;
+                }
+                let request = client.post(format!("{base}/v3/sources")).header("X-Auth-Token", TOKEN_A);
+                match request.json(&source_body(&format!("c{k}-{n}"))).send().await {
+                    Ok(reply) => statuses.lock().unwrap().push(reply.status().as_u16()),
+                    // Refused: the listener is closed. The service stopped accepting.
+                    Err(e) if e.is_connect() => break,
+                    // Reset before any answer: accepted by the kernel, never by the service.
+                    Err(_) => statuses.lock().unwrap().push(0),
+                }
+            }
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let pid = nix::unistd::Pid::from_raw(instance.child.id() as i32);
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(45);
+    let exit = loop {
+        if let Some(status) = instance.child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "serve did not stop within 45 s of SIGTERM");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    stop.store(true, Ordering::Relaxed);
+    for creator in creators {
+        creator.await.unwrap();
+    }
+    assert!(exit.success(), "serve exits 0 after SIGTERM: {exit}");
+
+    let statuses = std::mem::take(&mut *statuses.lock().unwrap());
+    let answered = statuses.iter().filter(|s| **s == 200).count();
+    let others: Vec<u16> = statuses.iter().copied().filter(|s| *s != 200 && *s != 0).collect();
+    assert!(answered > 8, "the creators were creating: {answered} answers");
+    assert_eq!(others, Vec::<u16>::new(), "every answered create succeeded (no 503 from a closed pool)");
+    let mut conn = sqlx::PgConnection::connect(&url).await.unwrap();
+    let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM servers").fetch_one(&mut conn).await.unwrap();
+    assert_eq!(stored as usize, answered, "every answered create is stored, and only those");
+    conn.close().await.unwrap();
 }
