@@ -134,7 +134,8 @@ async fn a_postgresql_restart_is_answered_503_with_retry_after_never_500_and_the
 
     tokio::time::sleep(Duration::from_secs(1)).await;
     postgres.stop().await;
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    // Down for longer than a request waits for a connection (1 s): some answers must be 503.
+    tokio::time::sleep(Duration::from_secs(4)).await;
     postgres.restart().await;
     // Recovery without restarting the service: reads and writes answer 200 again.
     let deadline = Instant::now() + Duration::from_secs(30);

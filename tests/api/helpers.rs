@@ -157,9 +157,10 @@ async fn start_instance(url: &str, configure: impl FnOnce(&mut Settings)) -> Tes
         AccessKeySetting { access_key: AK_A.into(), secret_key: SK_A.into(), domain_id: DOMAIN_A.into() },
         AccessKeySetting { access_key: AK_B.into(), secret_key: SK_B.into(), domain_id: DOMAIN_B.into() },
     ];
+    // Patient, for a machine busy running every test at once; a test may shorten it.
+    settings.database.connect_timeout_secs = 10;
     configure(&mut settings);
-    let config = PoolConfig { acquire_timeout: Duration::from_secs(10), ..PoolConfig::from(&settings.database) };
-    let pool = sms_tasks::db::pool(url, config).await.unwrap();
+    let pool = sms_tasks::db::pool(url, PoolConfig::from(&settings.database)).await.unwrap();
     let app = Application::build(&settings, pool.clone()).await.expect("the application builds");
     let address = format!("http://{}", app.address());
     tokio::spawn(app.run_until_stopped());
