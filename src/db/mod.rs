@@ -80,6 +80,9 @@ pub async fn pool(url: &str, size: u32, acquire_timeout: Duration) -> anyhow::Re
         // No ping before each checkout: it is a round trip per request, and a dead connection
         // fails its query and is replaced anyway.
         .test_before_acquire(false)
+        // Reports each acquire's duration as a `tracing` event, which the metrics layer turns
+        // into `sms_db_pool_acquire_seconds` (sqlx exposes it no other way).
+        .acquire_time_level(tracing::log::LevelFilter::Trace)
         .acquire_timeout(acquire_timeout)
         .connect_with(options)
         .await
