@@ -101,6 +101,8 @@ pub fn database_url(server: &str, database: &str) -> String {
 
 pub struct TestApp {
     pub address: String,
+    /// `http://…` of the `/metrics` listener, when the test enabled it.
+    pub metrics_address: Option<String>,
     pub client: reqwest::Client,
     /// A pool on the test's own database, for checks behind the API.
     pub pool: PgPool,
@@ -110,6 +112,12 @@ pub struct TestApp {
 
 /// Starts the service on a fresh, migrated database.
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// [`spawn_app`] with the settings changed by `configure` first (its pool has
+/// `database.pool_size` connections).
+pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     let server = server_url().await.to_string();
     let database = format!("sms_test_{}", uuid::Uuid::new_v4().simple());
     let mut admin = PgConnection::connect(&server).await.expect("connect to the test server");
@@ -130,11 +138,17 @@ pub async fn spawn_app() -> TestApp {
         AccessKeySetting { access_key: AK_A.into(), secret_key: SK_A.into(), domain_id: DOMAIN_A.into() },
         AccessKeySetting { access_key: AK_B.into(), secret_key: SK_B.into(), domain_id: DOMAIN_B.into() },
     ];
-    let pool = sms_tasks::db::pool(&url, 10, Duration::from_secs(10)).await.unwrap();
+    configure(&mut settings);
+    if settings.metrics_addr().unwrap().is_some() {
+        // sqlx reports pool acquire times through `tracing` only.
+        sms_tasks::telemetry::init_metrics_only();
+    }
+    let pool = sms_tasks::db::pool(&url, settings.database.pool_size, Duration::from_secs(10)).await.unwrap();
     let app = Application::build(&settings, pool.clone()).await.expect("the application builds");
     let address = format!("http://{}", app.address());
+    let metrics_address = app.metrics_address().map(|a| format!("http://{a}"));
     tokio::spawn(app.run_until_stopped());
-    TestApp { address, client: reqwest::Client::new(), pool, database, server }
+    TestApp { address, metrics_address, client: reqwest::Client::new(), pool, database, server }
 }
 
 impl Drop for TestApp {

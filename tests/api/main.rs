@@ -9,6 +9,7 @@ mod create_round_trip;
 mod create_validation;
 mod lifecycle;
 mod list;
+mod metrics;
 mod migprojects;
 mod sdk_suite;
 mod seeding;
