@@ -89,6 +89,7 @@ impl Metrics {
         let recorder = builder.build_recorder();
         let handle = recorder.handle();
         let metrics = Metrics { inner: Some(Arc::new(Inner { recorder, handle })) };
+        metrics.record(describe);
         // Counters that alerts watch exist from the start, at 0, so that `rate()` and
         // `increase()` see their first increment.
         metrics.record(|| {
@@ -182,6 +183,44 @@ impl Metrics {
             inner.handle.run_upkeep();
         }
     }
+}
+
+/// The `# HELP` lines (README, Metrics, has the same list).
+fn describe() {
+    use metrics::{describe_counter, describe_gauge, describe_histogram, Unit};
+    describe_counter!("sms_http_requests_total", "API requests answered, by route template, method and status");
+    describe_histogram!(
+        "sms_http_request_duration_seconds",
+        Unit::Seconds,
+        "API request latency, by route template and method"
+    );
+    describe_gauge!("sms_db_pool_connections", "Open connections of the database pool (in use and idle)");
+    describe_gauge!("sms_db_pool_idle_connections", "Idle connections of the database pool");
+    describe_gauge!("sms_db_pool_max_connections", "Largest size of the database pool (database.pool_size)");
+    describe_histogram!(
+        "sms_db_pool_acquire_seconds",
+        Unit::Seconds,
+        "Time to get a connection from the pool, per acquisition by a request or a scrape"
+    );
+    describe_counter!(
+        "sms_db_pool_acquire_waits_total",
+        "Acquisitions that took over 1 ms: they waited for a connection to be returned or opened"
+    );
+    describe_counter!(
+        "sms_db_unavailable_total",
+        "503 SMS.8007 answers because of the database, by kind (unreachable, statement_timeout)"
+    );
+    describe_gauge!("sms_tasks", "Tasks by domain and state, from the maintained task_counts (no scan)");
+    describe_gauge!(
+        "sms_task_counts_up",
+        "1 when this scrape read the task counts, 0 when it could not (sms_tasks left out)"
+    );
+    describe_counter!(
+        "sms_agent_command_polls_total",
+        "Agent command polls, by outcome (command, empty, SMS error code)"
+    );
+    describe_counter!("sms_agent_command_results_total", "Agent command results, by outcome (ok, SMS error code)");
+    describe_counter!("sms_agent_progress_reports_total", "Agent progress reports, by outcome (ok, SMS error code)");
 }
 
 /// The task counts per domain and state, from the counters the triggers of `task_counts`
