@@ -33,21 +33,13 @@ impl Application {
         auth::bootstrap(&pool, &settings.auth).await?;
         let listener = TcpListener::bind(settings.listen_addr()?)?;
         let address = listener.local_addr()?;
-        let (metrics, metrics_server) = match settings.metrics_addr()? {
-            None => (Metrics::disabled(), None),
-            Some(addr) => {
-                let listener = TcpListener::bind(addr)?;
-                let metrics = Metrics::enabled();
-                let address = listener.local_addr()?;
-                let server =
-                    metrics::server(listener, metrics.clone(), pool.clone(), settings.server.shutdown_timeout_secs)?;
-                let upkeep = metrics::spawn_upkeep(metrics.clone());
-                (metrics, Some(MetricsServer { address, server, upkeep }))
-            }
-        };
-        let metrics = web::Data::new(metrics);
+        let metrics_listener = settings.metrics_addr()?.map(TcpListener::bind).transpose()?;
+        let metrics_data = if metrics_listener.is_some() { Metrics::enabled() } else { Metrics::disabled() };
+        let metrics = web::Data::new(metrics_data.clone());
+        let shutdown_timeout_secs = settings.server.shutdown_timeout_secs;
         let body_limit = settings.server.body_limit_bytes;
         let authenticator = web::Data::new(Authenticator::new(pool.clone(), settings.auth.clone(), body_limit));
+        let scrape_pool = pool.clone();
         let pool = web::Data::new(pool);
         let mut server = HttpServer::new(move || {
             App::new()
@@ -61,11 +53,21 @@ impl Application {
                 .configure(routes::configure)
         })
         .listen(listener)?
-        .shutdown_timeout(settings.server.shutdown_timeout_secs);
+        .shutdown_timeout(shutdown_timeout_secs);
         if settings.server.workers > 0 {
             server = server.workers(settings.server.workers);
         }
-        Ok(Application { address, server: server.run(), metrics: metrics_server })
+        let server = server.run();
+        // Started once the API server is: a failed build leaves no metrics server behind.
+        let metrics = match metrics_listener {
+            None => None,
+            Some(listener) => Some(MetricsServer {
+                address: listener.local_addr()?,
+                server: metrics::server(listener, metrics_data.clone(), scrape_pool, shutdown_timeout_secs)?,
+                upkeep: metrics::spawn_upkeep(metrics_data),
+            }),
+        };
+        Ok(Application { address, server, metrics })
     }
 
     pub fn address(&self) -> SocketAddr {
