@@ -51,10 +51,9 @@ RUN rm -rf target/release/.fingerprint/sms-tasks-* \
 ########################################################################################
 FROM debian:bookworm-slim
 
-# ca-certificates for TLS to the database; curl for the container healthcheck
-# (docker-compose.yml probes GET /health/ready with it).
+# ca-certificates for TLS to the database. No curl: the health check is `sms-tasks healthcheck`.
 RUN apt-get update \
- && apt-get install -y --no-install-recommends ca-certificates curl \
+ && apt-get install -y --no-install-recommends ca-certificates \
  && rm -rf /var/lib/apt/lists/*
 
 RUN groupadd --system --gid 10001 sms \
@@ -70,6 +69,11 @@ COPY --from=build /usr/local/bin/sms-tasks /usr/local/bin/sms-tasks-agent /usr/l
 WORKDIR /var/lib/sms-tasks
 USER 10001:10001
 
+# The listen address is a setting rather than a `serve --listen` argument, so that the health
+# check (which reads the same settings) probes the port the service listens on.
+ENV SMS__SERVER__LISTEN=0.0.0.0:8080
 EXPOSE 8080
+# GET /health/ready on server.listen (0.0.0.0 is probed as 127.0.0.1); exit 0 only on 200.
+HEALTHCHECK --interval=10s --timeout=5s --start-period=15s --retries=5 CMD ["sms-tasks", "healthcheck"]
 ENTRYPOINT ["sms-tasks"]
-CMD ["serve", "--listen", "0.0.0.0:8080"]
+CMD ["serve"]

@@ -1,5 +1,6 @@
-//! The `sms-tasks` command line: `serve`, `migrate`, `seed`, `credentials`, `tokens`, and
-//! `agent` (which runs the separate `sms-tasks-agent` binary, like git's external subcommands).
+//! The `sms-tasks` command line: `serve`, `migrate`, `seed`, `credentials`, `tokens`,
+//! `healthcheck`, and `agent` (which runs the separate `sms-tasks-agent` binary, like git's
+//! external subcommands).
 
 use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
@@ -55,6 +56,16 @@ pub enum Command {
         #[command(subcommand)]
         action: TokenAction,
     },
+    /// Exit 0 when a running service's `GET /health/ready` answers 200, else 1 (for container
+    /// health checks; needs no database and no curl).
+    Healthcheck {
+        /// The URL to probe; default: /health/ready on `server.listen` (0.0.0.0 probed as 127.0.0.1).
+        #[arg(long, value_name = "URL")]
+        url: Option<String>,
+        /// Seconds the whole exchange may take.
+        #[arg(long, default_value_t = 3, value_name = "SECS")]
+        timeout_secs: u64,
+    },
     /// Play simulated source-server agents against a running service (`sms-tasks agent --help`).
     ///
     /// Runs the `sms-tasks-agent` binary found next to this one, else on PATH, with the
@@ -108,6 +119,9 @@ pub fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    if let Command::Healthcheck { url, timeout_secs } = &cli.command {
+        return runtime.block_on(healthcheck(cli.config.as_deref(), url.as_deref(), *timeout_secs));
+    }
     match runtime.block_on(run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
@@ -133,6 +147,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Credentials { action } => manage_access_keys(&settings, &database, action).await,
         Command::Tokens { action } => manage_tokens(&settings, &database, action).await,
         Command::Agent { .. } => unreachable!("`agent` runs before the settings are loaded"),
+        Command::Healthcheck { .. } => unreachable!("`healthcheck` runs before the database is located"),
     };
     tokio::task::spawn_blocking(move || database.shutdown()).await?;
     outcome
@@ -143,12 +158,39 @@ async fn serve(settings: &Settings, database: &Database) -> anyhow::Result<()> {
     let pool = database.pool(&settings.database).await?;
     let app = Application::build(settings, pool.clone()).await?;
     tracing::info!(address = %app.address(), "serving the SMS v3 task API");
+    if let Some(address) = app.metrics_address() {
+        tracing::info!(address = %address, "serving Prometheus metrics at /metrics");
+    }
     app.run_until_stopped().await?;
     // Only now, with every accepted request answered (or `shutdown_timeout_secs` spent), may
     // the connections go; then the private cluster, if any, stops (in `run`).
     pool.close().await;
     tracing::info!("stopped: every accepted request was answered and the database pool is closed");
     Ok(())
+}
+
+/// `sms-tasks healthcheck`: settings are read only when no `--url` is given (for `server.listen`).
+async fn healthcheck(config: Option<&Path>, url: Option<&str>, timeout_secs: u64) -> ExitCode {
+    let url = match url {
+        Some(url) => url.to_string(),
+        None => match Settings::load(config).and_then(|s| s.listen_addr()) {
+            Ok(listen) => crate::healthcheck::ready_url(listen),
+            Err(err) => {
+                eprintln!("sms-tasks healthcheck: {err:#}");
+                return ExitCode::FAILURE;
+            }
+        },
+    };
+    match crate::healthcheck::check(&url, std::time::Duration::from_secs(timeout_secs)).await {
+        Ok(()) => {
+            println!("ready: {url} answered 200");
+            ExitCode::SUCCESS
+        }
+        Err(err) => {
+            eprintln!("sms-tasks healthcheck: not ready: {url}: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
 async fn manage_access_keys(settings: &Settings, database: &Database, action: CredentialAction) -> anyhow::Result<()> {

@@ -6,6 +6,8 @@ pub mod cli;
 pub mod db;
 pub mod error;
 pub mod extract;
+pub mod healthcheck;
+pub mod metrics;
 pub mod model;
 pub mod parse;
 pub mod request_id;

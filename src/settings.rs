@@ -32,6 +32,8 @@ pub struct ServerSettings {
     pub workers: usize,
     pub shutdown_timeout_secs: u64,
     pub body_timeout_secs: u64,
+    /// Address of the Prometheus `/metrics` listener; empty = no metrics at all.
+    pub metrics_listen: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -150,6 +152,7 @@ impl Settings {
 
     pub fn validate(&self) -> anyhow::Result<()> {
         self.listen_addr()?;
+        self.metrics_addr()?;
         if self.server.body_limit_bytes == 0 {
             bail!("invalid settings: server.body_limit_bytes must be greater than 0");
         }
@@ -179,6 +182,18 @@ impl Settings {
         Ok(())
     }
 
+    /// The `/metrics` listener's address, `None` when `server.metrics_listen` is empty (off).
+    pub fn metrics_addr(&self) -> anyhow::Result<Option<SocketAddr>> {
+        let listen = self.server.metrics_listen.trim();
+        if listen.is_empty() {
+            return Ok(None);
+        }
+        let addr = listen.parse().with_context(|| {
+            format!("invalid settings: server.metrics_listen {listen:?} is not an address like 127.0.0.1:9090 (or empty: off)")
+        })?;
+        Ok(Some(addr))
+    }
+
     pub fn listen_addr(&self) -> anyhow::Result<SocketAddr> {
         self.server.listen.parse().with_context(|| {
             format!("invalid settings: server.listen {:?} is not an address like 127.0.0.1:8080", self.server.listen)
@@ -201,6 +216,15 @@ mod tests {
         settings.validate().unwrap();
         assert_eq!(settings.server.listen, "127.0.0.1:8080");
         assert!(settings.auth.tokens.is_empty());
+        assert_eq!(settings.metrics_addr().unwrap(), None, "metrics are off by default");
+    }
+
+    #[test]
+    fn metrics_listen_is_an_address_or_empty() {
+        let settings = Settings::load_from(None, env(&[("SMS__SERVER__METRICS_LISTEN", "127.0.0.1:9090")])).unwrap();
+        assert_eq!(settings.metrics_addr().unwrap(), Some("127.0.0.1:9090".parse().unwrap()));
+        let err = Settings::load_from(None, env(&[("SMS__SERVER__METRICS_LISTEN", "9090")])).unwrap_err().to_string();
+        assert!(err.contains("server.metrics_listen"), "{err}");
     }
 
     #[test]

@@ -10,6 +10,7 @@ use sqlx::PgPool;
 
 use crate::auth::{self, Authenticator};
 use crate::body_deadline::{self, BodyTimeout};
+use crate::metrics::{self, Metrics};
 use crate::request_id;
 use crate::routes;
 use crate::settings::Settings;
@@ -17,6 +18,14 @@ use crate::settings::Settings;
 pub struct Application {
     address: SocketAddr,
     server: Server,
+    /// The `/metrics` listener, when `server.metrics_listen` is set.
+    metrics: Option<MetricsServer>,
+}
+
+struct MetricsServer {
+    address: SocketAddr,
+    server: Server,
+    upkeep: tokio::task::JoinHandle<()>,
 }
 
 impl Application {
@@ -26,35 +35,66 @@ impl Application {
         auth::bootstrap(&pool, &settings.auth).await?;
         let listener = TcpListener::bind(settings.listen_addr()?)?;
         let address = listener.local_addr()?;
+        let metrics_listener = settings.metrics_addr()?.map(TcpListener::bind).transpose()?;
+        let metrics_data = if metrics_listener.is_some() { Metrics::enabled() } else { Metrics::disabled() };
+        let metrics = web::Data::new(metrics_data.clone());
+        let shutdown_timeout_secs = settings.server.shutdown_timeout_secs;
         let body_limit = settings.server.body_limit_bytes;
         let authenticator = web::Data::new(Authenticator::new(pool.clone(), settings.auth.clone(), body_limit));
+        let scrape_pool = pool.clone();
         let pool = web::Data::new(pool);
         let body_timeout = web::Data::new(BodyTimeout(Duration::from_secs(settings.server.body_timeout_secs)));
         let mut server = HttpServer::new(move || {
             App::new()
-                // Outermost last: the request id wraps everything, including a timed-out body.
+                // Outermost last: the request id wraps everything, including a timed-out body;
+                // the metrics middleware, inside it, sees the handlers' own errors.
                 .wrap(from_fn(body_deadline::middleware))
+                .wrap(from_fn(metrics::middleware))
                 .wrap(from_fn(request_id::middleware))
                 .app_data(body_timeout.clone())
                 .app_data(pool.clone())
+                .app_data(metrics.clone())
                 .app_data(authenticator.clone())
                 .app_data(web::PayloadConfig::new(body_limit))
                 .configure(routes::configure)
         })
         .listen(listener)?
-        .shutdown_timeout(settings.server.shutdown_timeout_secs);
+        .shutdown_timeout(shutdown_timeout_secs);
         if settings.server.workers > 0 {
             server = server.workers(settings.server.workers);
         }
-        Ok(Application { address, server: server.run() })
+        let server = server.run();
+        // Started once the API server is: a failed build leaves no metrics server behind.
+        let metrics = match metrics_listener {
+            None => None,
+            Some(listener) => Some(MetricsServer {
+                address: listener.local_addr()?,
+                server: metrics::server(listener, metrics_data.clone(), scrape_pool, shutdown_timeout_secs)?,
+                upkeep: metrics::spawn_upkeep(metrics_data),
+            }),
+        };
+        Ok(Application { address, server, metrics })
     }
 
     pub fn address(&self) -> SocketAddr {
         self.address
     }
 
-    /// Serves until SIGTERM / Ctrl-C, then lets in-flight requests finish.
+    /// The address of the `/metrics` listener, `None` when metrics are off.
+    pub fn metrics_address(&self) -> Option<SocketAddr> {
+        self.metrics.as_ref().map(|m| m.address)
+    }
+
+    /// Serves until SIGTERM / Ctrl-C, then lets in-flight requests finish; the metrics listener
+    /// stops after the API.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let Some(metrics) = self.metrics else { return self.server.await };
+        let handle = metrics.server.handle();
+        let scrapes = tokio::spawn(metrics.server);
+        let served = self.server.await;
+        handle.stop(true).await;
+        metrics.upkeep.abort();
+        let _ = scrapes.await;
+        served
     }
 }

@@ -110,6 +110,9 @@ pub async fn pool(url: &str, config: PoolConfig) -> anyhow::Result<PgPool> {
         // instead (`db::fault`).
         .test_before_acquire(false)
         .before_acquire(|_, meta| Box::pin(async move { Ok(!fault::predates_last_loss(meta.age)) }))
+        // Reports each acquire's duration as a `tracing` event, which the metrics layer turns
+        // into `sms_db_pool_acquire_seconds` (sqlx exposes it no other way).
+        .acquire_time_level(tracing::log::LevelFilter::Trace)
         .acquire_timeout(config.acquire_timeout)
         .connect_with(options)
         .await

@@ -12,6 +12,7 @@ use crate::auth::Caller;
 use crate::db::fault;
 use crate::error::ApiError;
 use crate::extract::JsonBody;
+use crate::metrics::{outcome, Metrics};
 use crate::model::enums::CommandName;
 use crate::model::lifecycle::CommandResult;
 use crate::store::lifecycle;
@@ -34,14 +35,23 @@ struct CommandParam {
 pub async fn next_command(
     caller: Caller,
     pool: web::Data<PgPool>,
+    metrics: web::Data<Metrics>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = source_id(&path)?;
-    let pending = fault::read_conn(&pool, async |conn| {
-        lifecycle::next_command(conn, &caller.domain, id).await?.ok_or(ApiError::SourceServerNotFound)
-    })
-    .await?;
-    Ok(match pending {
+    let pending = async {
+        let id = source_id(&path)?;
+        fault::read_conn(&pool, async |conn| {
+            lifecycle::next_command(conn, &caller.domain, id).await?.ok_or(ApiError::SourceServerNotFound)
+        })
+        .await
+    }
+    .await;
+    metrics.agent_command_poll(match &pending {
+        Ok(Some(_)) => "command",
+        Ok(None) => "empty",
+        Err(err) => err.code(),
+    });
+    Ok(match pending? {
         None => HttpResponse::Ok().json(json!({})),
         Some(command) => HttpResponse::Ok().json(CommandView {
             command_name: command.name,
@@ -54,12 +64,18 @@ pub async fn next_command(
 pub async fn command_result(
     caller: Caller,
     pool: web::Data<PgPool>,
+    metrics: web::Data<Metrics>,
     path: web::Path<String>,
     JsonBody(result): JsonBody<CommandResult>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = source_id(&path)?;
-    if !lifecycle::command_result(&pool, &caller.domain, id, &result).await? {
-        return Err(ApiError::SourceServerNotFound);
+    let stored = async {
+        match lifecycle::command_result(&pool, &caller.domain, source_id(&path)?, &result).await? {
+            true => Ok(()),
+            false => Err(ApiError::SourceServerNotFound),
+        }
     }
+    .await;
+    metrics.agent_command_result(outcome(&stored, "ok"));
+    stored?;
     Ok(HttpResponse::Ok().json(json!({})))
 }

@@ -9,6 +9,7 @@ use super::path::task_id;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::extract::JsonBody;
+use crate::metrics::{outcome, Metrics};
 use crate::model::lifecycle::{ActionRequest, LogUpload, ProgressReport};
 use crate::store::lifecycle;
 
@@ -41,9 +42,15 @@ pub async fn report_progress(
     caller: Caller,
     pool: web::Data<PgPool>,
     path: web::Path<String>,
+    metrics: web::Data<Metrics>,
     JsonBody(report): JsonBody<ProgressReport>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = task_id(&path)?;
-    lifecycle::report_progress(&pool, &caller.domain, id, &report).await?;
+    let reported = async {
+        let id = task_id(&path)?;
+        lifecycle::report_progress(&pool, &caller.domain, id, &report).await.map_err(ApiError::from)
+    }
+    .await;
+    metrics.agent_progress_report(outcome(&reported, "ok"));
+    reported?;
     Ok(HttpResponse::Ok().json(json!({})))
 }

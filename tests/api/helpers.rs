@@ -101,6 +101,8 @@ pub fn database_url(server: &str, database: &str) -> String {
 
 pub struct TestApp {
     pub address: String,
+    /// `http://…` of the `/metrics` listener, when the test enabled it.
+    pub metrics_address: Option<String>,
     pub client: reqwest::Client,
     /// A pool on the test's own database, for checks behind the API.
     pub pool: PgPool,
@@ -160,12 +162,18 @@ async fn start_instance(url: &str, configure: impl FnOnce(&mut Settings)) -> Tes
     // Patient, for a machine busy running every test at once; a test may shorten it.
     settings.database.connect_timeout_secs = 10;
     configure(&mut settings);
+    if settings.metrics_addr().unwrap().is_some() {
+        // sqlx reports pool acquire times through `tracing` only.
+        sms_tasks::telemetry::init_metrics_only();
+    }
     let pool = sms_tasks::db::pool(url, PoolConfig::from(&settings.database)).await.unwrap();
     let app = Application::build(&settings, pool.clone()).await.expect("the application builds");
     let address = format!("http://{}", app.address());
+    let metrics_address = app.metrics_address().map(|a| format!("http://{a}"));
     tokio::spawn(app.run_until_stopped());
     TestApp {
         address,
+        metrics_address,
         client: reqwest::Client::new(),
         pool,
         database: String::new(),

@@ -10,6 +10,7 @@ mod create_validation;
 mod faults;
 mod lifecycle;
 mod list;
+mod metrics;
 mod migprojects;
 mod sdk_suite;
 mod seeding;
