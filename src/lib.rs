@@ -6,6 +6,7 @@ pub mod db;
 pub mod error;
 pub mod extract;
 pub mod model;
+pub mod openapi;
 pub mod parse;
 pub mod request_id;
 pub mod routes;

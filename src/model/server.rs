@@ -114,7 +114,7 @@ impl ServerInput {
 }
 
 /// `POST /v3/sources`: a source server to register.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(transparent)]
 pub struct NewSource(pub ServerInput);
 
@@ -126,48 +126,87 @@ impl Command for NewSource {
 
 /// A server in a partial update (`source_server` or `target_server` of `PUT /v3/tasks`):
 /// each attribute absent (unchanged), `null` (cleared) or a new value; a collection present
-/// replaces the server's (`null` empties it).
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(default)]
+/// replaces the server's (`null` empties it). Each field, not the struct, says
+/// `#[serde(default)]`, so that the OpenAPI document gives a left-out field no default value.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct ServerPatch {
+    #[serde(default)]
     pub id: Patch<Text255>,
+    #[serde(default)]
     pub ip: Patch<Text255>,
+    #[serde(default)]
     pub ipv6: Patch<Text255>,
+    #[serde(default)]
     pub name: Patch<Text255>,
+    #[serde(default)]
     pub hostname: Patch<Text255>,
+    #[serde(default)]
     pub os_type: Patch<OsType>,
+    #[serde(default)]
     pub os_version: Patch<Text255>,
+    #[serde(default)]
     pub virtualization_type: Patch<Text255>,
+    #[serde(default)]
     pub linux_block_check: Patch<Text255>,
+    #[serde(default)]
     pub firmware: Patch<Firmware>,
+    #[serde(default)]
     pub cpu_quantity: Patch<Int32<0, 65535>>,
+    #[serde(default)]
     pub memory: Patch<NonNegative>,
+    #[serde(default)]
     pub domain_id: Patch<Text255>,
+    #[serde(default)]
     pub has_rsync: Patch<bool>,
+    #[serde(default)]
     pub paravirtualization: Patch<bool>,
+    #[serde(default)]
     pub raw_devices: Patch<Text255>,
+    #[serde(default)]
     pub driver_files: Patch<bool>,
+    #[serde(default)]
     pub system_services: Patch<bool>,
+    #[serde(default)]
     pub account_rights: Patch<bool>,
+    #[serde(default)]
     pub boot_loader: Patch<BootLoader>,
+    #[serde(default)]
     pub system_dir: Patch<Text255>,
+    #[serde(default)]
     pub agent_version: Patch<Text255>,
+    #[serde(default)]
     pub kernel_version: Patch<Text255>,
+    #[serde(default)]
     pub migration_cycle: Patch<MigrationCycle>,
+    #[serde(default)]
     pub state: Patch<SourceState>,
+    #[serde(default)]
     pub oem_system: Patch<bool>,
+    #[serde(default)]
     pub start_type: Patch<StartType>,
+    #[serde(default)]
     pub io_read_wait: Patch<Speed>,
+    #[serde(default)]
     pub has_tc: Patch<bool>,
+    #[serde(default)]
     pub platform: Patch<Platform>,
+    #[serde(default)]
     pub vm_id: Patch<Text255>,
+    #[serde(default)]
     pub flavor: Patch<Text255>,
+    #[serde(default)]
     pub image_disk_id: Patch<Text255>,
+    #[serde(default)]
     pub snapshot_ids: Patch<Text255>,
+    #[serde(default)]
     pub cutovered_snapshot_ids: Patch<Text255>,
+    #[serde(default)]
     pub disks: Patch<Vec<DiskInput>>,
+    #[serde(default)]
     pub volume_groups: Patch<Vec<VolumeGroupInput>>,
+    #[serde(default)]
     pub btrfs_list: Patch<Vec<BtrfsInput>>,
+    #[serde(default)]
     pub networks: Patch<Vec<NetworkInput>>,
 }
 
@@ -258,7 +297,7 @@ impl ServerRow {
 
 /// The brief source server of a task shown alone: `SourceServerResponse`, the list's
 /// `SourceServerAssociatedWithTask` and the source's migration cycle.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SourceBriefView {
     #[serde(flatten)]
     pub source: SourceServerAssociatedView,
