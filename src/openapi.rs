@@ -60,8 +60,10 @@ pub struct ErrorDetail {
     pub error_msg: String,
 }
 
-/// The `{}` that most writes answer.
+/// The `{}` that most writes answer (no property at all, so that it is told apart from a
+/// command in `GET /v3/sources/{id}/command`).
 #[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct EmptyBody {}
 
 /// `{"id": …}`: the id of what a create made, or of the task an update changed.
