@@ -2,14 +2,17 @@
 
 mod fixtures;
 mod helpers;
+mod venv;
 
 mod atomicity;
 mod counts;
 mod create_round_trip;
 mod create_validation;
+mod fuzz;
 mod lifecycle;
 mod list;
 mod migprojects;
+mod openapi;
 mod sdk_suite;
 mod seeding;
 mod signing;
