@@ -165,20 +165,26 @@ fn operations(item: &mut utoipa::openapi::PathItem) -> Vec<(HttpMethod, &mut Ope
     .collect()
 }
 
+/// The state that stands for any in the messages of [`errors_of`] (shown as `<state>`).
+const SOME_STATE: TaskState = TaskState::Running;
+
 /// The errors an operation can answer, from `error::ApiError` (its code, status and message).
 fn errors_of(operation_id: &str, method: HttpMethod, path: &str, authenticated: bool) -> Vec<ApiError> {
-    let some_state = TaskState::Running;
     let mut errors = vec![ApiError::Internal(anyhow::anyhow!("")), ApiError::Unavailable(anyhow::anyhow!(""))];
     if authenticated {
-        errors.push(ApiError::Unauthorized("…".into()));
-        errors.push(ApiError::Forbidden("…".into()));
+        errors.push(ApiError::Unauthorized("<reason>".into()));
+        errors.push(ApiError::Forbidden("<reason>".into()));
     }
     // Every /v3 operation checks a value (query, path id length or body).
     if authenticated {
         errors.push(ApiError::invalid("<json path>: <rule>"));
     }
     if matches!(method, HttpMethod::Post | HttpMethod::Put) && authenticated {
-        errors.extend([ApiError::NotAnObject("…".into()), ApiError::PayloadTooLarge, ApiError::UnsupportedMediaType]);
+        errors.extend([
+            ApiError::NotAnObject("<what was found>".into()),
+            ApiError::PayloadTooLarge,
+            ApiError::UnsupportedMediaType,
+        ]);
     }
     if path.contains("{task_id}") {
         errors.push(ApiError::TaskNotFound);
@@ -200,19 +206,19 @@ fn errors_of(operation_id: &str, method: HttpMethod, path: &str, authenticated: 
         ]),
         "UpdateTaskStatus" => errors.extend([
             Refusal::NotRunning.into(),
-            Refusal::CannotStart(some_state).into(),
-            Refusal::CannotRestart(some_state).into(),
-            ApiError::NotAllowed("…".into(), some_state),
+            Refusal::CannotStart(SOME_STATE).into(),
+            Refusal::CannotRestart(SOME_STATE).into(),
+            ApiError::NotAllowed("<operation>".into(), SOME_STATE),
         ]),
-        "UpdateTaskSpeed" => errors.push(ApiError::NotAllowed("progress".into(), some_state)),
-        "DeleteTask" => errors.push(ApiError::TaskBusy("…".into())),
-        "DeleteTasks" => errors.extend([ApiError::TaskBusy("…".into()), ApiError::NamedTaskNotFound("…".into())]),
-        "DeleteServer" => errors.push(ApiError::TaskBusy("…".into())),
+        "UpdateTaskSpeed" => errors.push(ApiError::NotAllowed("progress".into(), SOME_STATE)),
+        "DeleteTask" => errors.push(ApiError::TaskBusy("<id>".into())),
+        "DeleteTasks" => errors.extend([ApiError::TaskBusy("<id>".into()), ApiError::NamedTaskNotFound("<id>".into())]),
+        "DeleteServer" => errors.push(ApiError::TaskBusy("<id>".into())),
         "DeleteServers" => {
-            errors.extend([ApiError::TaskBusy("…".into()), ApiError::NamedSourceServerNotFound("…".into())])
+            errors.extend([ApiError::TaskBusy("<id>".into()), ApiError::NamedSourceServerNotFound("<id>".into())])
         }
-        "DeleteTemplates" => errors.push(ApiError::NamedTemplateNotFound("…".into())),
-        "UpdateCommandResult" => errors.push(ApiError::CommandMismatch("…".into())),
+        "DeleteTemplates" => errors.push(ApiError::NamedTemplateNotFound("<id>".into())),
+        "UpdateCommandResult" => errors.push(ApiError::CommandMismatch("<detail>".into())),
         "DeleteMigproject" => errors.push(ApiError::MigProjectHasSources),
         "UpdateServerName" => errors.push(ApiError::MigProjectNotFound),
         _ => {}
@@ -225,10 +231,7 @@ fn errors_of(operation_id: &str, method: HttpMethod, path: &str, authenticated: 
 fn add_errors(operation: &mut Operation, errors: &[ApiError]) {
     let mut by_status: BTreeMap<u16, BTreeMap<&'static str, String>> = BTreeMap::new();
     for error in errors {
-        let message = match error {
-            ApiError::Internal(_) | ApiError::Unavailable(_) => error.to_string(),
-            _ => error.to_string(),
-        };
+        let message = error.to_string().replace(SOME_STATE.as_str(), "<state>");
         by_status.entry(error.status_code().as_u16()).or_default().entry(error.code()).or_insert(message);
     }
     for (status, codes) in by_status {

@@ -2,8 +2,9 @@
 //! against a real server and its own `GET /openapi.json`, with the bootstrap token: every
 //! operation gets generated requests (valid and invalid), and each answer is held to the
 //! document (`not_a_server_error`, `response_schema_conformance`, `status_code_conformance`,
-//! `content_type_conformance`). Path ids come from seeded data (a source with a task, a source
-//! without one, a migration project, a template) most of the time, else are generated.
+//! `content_type_conformance`). Path ids come from seeded data most of the time (a `READY` task,
+//! a `RUNNING` one, a source without a task, a migration project, a template), else are
+//! generated; a new task's `source_server.id` is mostly the free source.
 //!
 //! Bounded: `FUZZ_MAX_EXAMPLES` cases per operation and phase (default 25), seed
 //! `FUZZ_SEED` (default 1, so that CI runs are reproducible; change it to explore).
@@ -18,6 +19,11 @@ use crate::venv;
 
 const CHECKS: &str = "not_a_server_error,response_schema_conformance,status_code_conformance,content_type_conformance";
 
+/// The `id` of a create's 200 reply.
+fn created_id(reply: crate::helpers::Reply) -> String {
+    reply.assert_ok()["id"].as_str().expect("an id").to_string()
+}
+
 fn setting(name: &str, default: u64) -> u64 {
     std::env::var(name).ok().map_or(default, |v| v.parse().unwrap_or_else(|_| panic!("{name}: a number, found {v:?}")))
 }
@@ -31,42 +37,34 @@ async fn schemathesis_finds_no_failure() {
     let venv_ready = started.elapsed();
 
     let app = spawn_app().await;
-    let busy_source = app.register_source().await;
-    let task = app.create_task(&create_task_example(&busy_source)).await;
+    let ready_task = app.create_example_task().await;
+    let running_source = app.register_source_as(TOKEN_A, &source_body("src-running")).await;
+    let running_task = app.create_task(&create_task_example(&running_source)).await;
+    app.post(&format!("/v3/tasks/{running_task}/action"), &json!({ "operation": "start" })).await.assert_ok();
     let free_source = app.register_source_as(TOKEN_A, &source_body("src-free")).await;
-    let project = app
-        .post("/v3/migprojects", &json!({ "name": "fuzz", "region": "r", "type": "MIGRATE_BLOCK" }))
-        .await
-        .assert_ok()["id"]
-        .as_str()
-        .expect("an id")
-        .to_string();
-    let template = app
-        .post(
-            "/v3/vm/templates",
-            &json!({ "template": { "name": "fuzz", "disk": [{ "index": 0, "disktype": "SAS" }] } }),
-        )
-        .await
-        .assert_ok()["id"]
-        .as_str()
-        .expect("an id")
-        .to_string();
+    let project = created_id(
+        app.post("/v3/migprojects", &json!({ "name": "fuzz", "region": "r", "type": "MIGRATE_BLOCK" })).await,
+    );
+    let template = json!({ "template": { "name": "fuzz", "disk": [{ "index": 0, "disktype": "SAS" }] } });
+    let template = created_id(app.post("/v3/vm/templates", &template).await);
 
-    // The seeded ids, offered for the path parameters of their names (schemathesis's
-    // dictionaries); the other cases get generated ids (mostly 404s).
+    // The seeded ids, offered for the path parameters of their names and for the source of a
+    // new task (schemathesis's dictionaries); the other cases get generated values.
     let work =
         std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("fuzz-{}", uuid::Uuid::new_v4().simple()));
     std::fs::create_dir_all(&work).expect("the work directory");
     let config = format!(
-        "[dictionaries.task_ids]\nvalues = [\"{task}\"]\n\
-         [dictionaries.source_ids]\nvalues = [\"{busy_source}\", \"{free_source}\"]\n\
+        "[dictionaries.task_ids]\nvalues = [\"{ready_task}\", \"{running_task}\"]\n\
+         [dictionaries.source_ids]\nvalues = [\"{running_source}\", \"{free_source}\"]\n\
+         [dictionaries.free_source_ids]\nvalues = [\"{free_source}\"]\n\
          [dictionaries.project_ids]\nvalues = [\"{project}\"]\n\
          [dictionaries.template_ids]\nvalues = [\"{template}\"]\n\
          [parameters]\n\
          \"path.task_id\" = {{ dictionary = \"task_ids\", probability = 0.8 }}\n\
          \"path.source_id\" = {{ dictionary = \"source_ids\", probability = 0.8 }}\n\
          \"path.mig_project_id\" = {{ dictionary = \"project_ids\", probability = 0.8 }}\n\
-         \"path.id\" = {{ dictionary = \"template_ids\", probability = 0.8 }}\n"
+         \"path.id\" = {{ dictionary = \"template_ids\", probability = 0.8 }}\n\
+         \"body.source_server.id\" = {{ dictionary = \"free_source_ids\", probability = 0.8 }}\n"
     );
     std::fs::write(work.join("schemathesis.toml"), config).expect("the schemathesis config");
 
