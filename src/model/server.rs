@@ -12,9 +12,12 @@ use super::enums::{BootLoader, Firmware, MigrationCycle, OsType, Platform, Serve
 use super::task_list::SourceServerAssociatedView;
 use super::tree::node::{members, Node};
 use super::tree::{BtrfsInput, DiskInput, NetworkInput, TreeInput, TreeRules, VolumeGroupInput};
-use super::values::{Int32, NonNegative, Patch, Speed, Text, Text255};
+use super::values::{nullable, Int32, NonNegative, Patch, Speed, Text, Text255};
 use crate::parse::Command;
 use crate::parse::{Checked, JsonPath};
+use utoipa::openapi::schema::{AllOfBuilder, AnyOfBuilder, ObjectBuilder, Schema};
+use utoipa::openapi::{Ref, RefOr};
+use utoipa::{PartialSchema, ToSchema};
 
 attributes! {
     /// The attributes of a server that the API sends and serves under the same names:
@@ -91,9 +94,9 @@ impl ServerInput {
     pub fn check_registration(&self, path: &JsonPath) -> Checked {
         let s = &self.attrs;
         let name = path.required("name", &s.name)?;
-        Text::<1, 64>::parse(name.to_string()).map_err(|rule| path.invalid("name", rule))?;
+        HostName::parse(name.to_string()).map_err(|rule| path.invalid("name", rule))?;
         if let Some(hostname) = &s.hostname {
-            Text::<1, 64>::parse(hostname.to_string()).map_err(|rule| path.invalid("hostname", rule))?;
+            HostName::parse(hostname.to_string()).map_err(|rule| path.invalid("hostname", rule))?;
         }
         path.required("os_type", &s.os_type)?;
         if s.ip.is_none() && s.ipv6.is_none() {
@@ -113,10 +116,42 @@ impl ServerInput {
     }
 }
 
+/// The `name` and `hostname` of a source server being registered.
+pub type HostName = Text<1, 64>;
+
 /// `POST /v3/sources`: a source server to register.
-#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(transparent)]
 pub struct NewSource(pub ServerInput);
+
+/// In the OpenAPI document: a `ServerInput` held to the registration page's rules on the server
+/// itself (those of `check_registration`, whose lengths come from [`HostName`]); the rules of
+/// its tree are in the operation's description of 400 `SMS.8001`.
+impl utoipa::PartialSchema for NewSource {
+    fn schema() -> RefOr<Schema> {
+        let ip_or_ipv6 = |field: &str| ObjectBuilder::new().required(field).property(field, Text255::schema());
+        AllOfBuilder::new()
+            .item(Ref::from_schema_name(ServerInput::name()))
+            .item(
+                ObjectBuilder::new()
+                    .required("name")
+                    .required("os_type")
+                    .property("name", HostName::schema())
+                    .property("os_type", OsType::schema())
+                    .property("hostname", nullable(HostName::schema())),
+            )
+            .item(AnyOfBuilder::new().item(ip_or_ipv6("ip")).item(ip_or_ipv6("ipv6")))
+            .description(Some("A source server to register: `name` and `os_type` mandatory, `ip` or `ipv6`."))
+            .into()
+    }
+}
+
+impl ToSchema for NewSource {
+    fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+        schemas.push((ServerInput::name().into_owned(), ServerInput::schema()));
+        ServerInput::schemas(schemas);
+    }
+}
 
 impl Command for NewSource {
     fn check(&mut self) -> Checked {
