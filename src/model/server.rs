@@ -268,6 +268,25 @@ impl ServerPatch {
         self.tree().check(path, TreeRules::Source)
     }
 
+    /// `target_server` of an update in the OpenAPI document: a `ServerPatch` whose `os_type`
+    /// and `disks` are mandatory and not `null` (the rule of [`ServerPatch::check_target`]).
+    pub fn target_schema() -> Schema {
+        AllOfBuilder::new()
+            .item(Ref::from_schema_name(ServerPatch::name()))
+            .item(
+                ObjectBuilder::new()
+                    .required("os_type")
+                    .required("disks")
+                    .property("os_type", OsType::schema())
+                    .property(
+                        "disks",
+                        utoipa::openapi::ArrayBuilder::new().items(Ref::from_schema_name(DiskInput::name())),
+                    ),
+            )
+            .build()
+            .into()
+    }
+
     /// `target_server` of an update. Page 004 table 7 marks `ip`, `os_type` and `disks`
     /// mandatory, yet the page's own example sends `"ip": null` and the SDK drops null
     /// fields, so `ip` may be absent; `os_type` and `disks` are required.

@@ -74,7 +74,7 @@ pub struct TaskPatch {
     #[schema(nullable = false)]
     pub source_server: Option<ServerPatch>,
     #[serde(default, deserialize_with = "not_null")]
-    #[schema(nullable = false)]
+    #[schema(nullable = false, schema_with = ServerPatch::target_schema)]
     pub target_server: Option<ServerPatch>,
     #[serde(default, deserialize_with = "not_null")]
     #[schema(nullable = false)]
