@@ -66,6 +66,10 @@ pub enum Command {
         #[arg(long, default_value_t = 3, value_name = "SECS")]
         timeout_secs: u64,
     },
+    /// Print the OpenAPI document (as served at `GET /openapi.json`); needs no database.
+    ///
+    /// `sms-tasks openapi > docs/openapi.json` regenerates the repository's copy.
+    Openapi,
     /// Play simulated source-server agents against a running service (`sms-tasks agent --help`).
     ///
     /// Runs the `sms-tasks-agent` binary found next to this one, else on PATH, with the
@@ -112,6 +116,10 @@ pub fn main() -> ExitCode {
     if let Command::Agent { args } = cli.command {
         return run_agent(&args);
     }
+    if let Command::Openapi = cli.command {
+        print!("{}", crate::openapi::document_json());
+        return ExitCode::SUCCESS;
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(err) => {
@@ -146,8 +154,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Seed { domain, tasks, seed } => seed_tasks(&settings, &database, &domain, tasks, seed).await,
         Command::Credentials { action } => manage_access_keys(&settings, &database, action).await,
         Command::Tokens { action } => manage_tokens(&settings, &database, action).await,
-        Command::Agent { .. } => unreachable!("`agent` runs before the settings are loaded"),
         Command::Healthcheck { .. } => unreachable!("`healthcheck` runs before the database is located"),
+        Command::Agent { .. } | Command::Openapi => unreachable!("runs before the settings are loaded"),
     };
     tokio::task::spawn_blocking(move || database.shutdown()).await?;
     outcome

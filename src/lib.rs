@@ -9,6 +9,7 @@ pub mod extract;
 pub mod healthcheck;
 pub mod metrics;
 pub mod model;
+pub mod openapi;
 pub mod parse;
 pub mod request_id;
 pub mod routes;

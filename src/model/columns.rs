@@ -20,8 +20,8 @@ pub trait Columns {
     fn columns<'a>(rows: &[&'a Self], sink: &mut impl ColumnSink<'a>);
 }
 
-/// Declares an attribute struct (with `Debug`, `Clone`, `PartialEq`, serde and
-/// `sqlx::FromRow`) and its [`Columns`].
+/// Declares an attribute struct (with `Debug`, `Clone`, `PartialEq`, serde, `sqlx::FromRow`
+/// and its OpenAPI schema) and its [`Columns`].
 macro_rules! attributes {
     (
         $(#[$meta:meta])*
@@ -30,7 +30,7 @@ macro_rules! attributes {
         }
     ) => {
         $(#[$meta])*
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, sqlx::FromRow)]
+        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, sqlx::FromRow, utoipa::ToSchema)]
         pub struct $name {
             $(
                 $(#[$field_meta])*

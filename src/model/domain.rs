@@ -8,6 +8,8 @@ use serde::{Deserialize, Serialize};
 #[sqlx(transparent)]
 pub struct DomainId(pub String);
 
+crate::openapi::custom_schema!(DomainId, ObjectBuilder::new().schema_type(Type::String));
+
 impl DomainId {
     pub fn as_str(&self) -> &str {
         &self.0

@@ -63,6 +63,22 @@ macro_rules! api_enum {
             }
         }
 
+        /// The OpenAPI schema: a string, one of the words.
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                utoipa::openapi::schema::ObjectBuilder::new()
+                    .schema_type(utoipa::openapi::schema::Type::String)
+                    .enum_values(Some($name::TEXTS.iter().copied()))
+                    .into()
+            }
+        }
+
+        impl utoipa::ToSchema for $name {
+            fn name() -> std::borrow::Cow<'static, str> {
+                std::borrow::Cow::Borrowed(stringify!($name))
+            }
+        }
+
         impl Type<Postgres> for $name {
             fn type_info() -> PgTypeInfo {
                 <&str as Type<Postgres>>::type_info()

@@ -14,7 +14,7 @@ use crate::parse::Command;
 use crate::parse::{Checked, JsonPath};
 
 /// `UpdateTaskStatusReq`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct ActionRequest {
     pub operation: Operation,
     pub template_id: Option<Text255>,
@@ -249,7 +249,7 @@ pub fn completion(state: TaskState, syncing: bool) -> Option<(TaskState, SourceC
 }
 
 /// `DeleteTasksReq` / `DeleteIds`: the ids of a batch delete.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct DeleteIds {
     pub ids: Vec<Text255>,
 }
@@ -272,7 +272,7 @@ impl Command for DeleteIds {
 }
 
 /// `UploadLogRequestBody`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct LogUpload {
     pub log_bucket: Text255,
 }
@@ -284,7 +284,7 @@ impl Command for LogUpload {
 }
 
 /// `UpdateTaskSpeedReq`: an agent's progress report on one subtask.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct ProgressReport {
     pub subtask_name: Text255,
     pub progress: Option<Int32<0, 100>>,
@@ -311,7 +311,7 @@ impl Command for ProgressReport {
 }
 
 /// `CommandBody`: an agent's result for the command at the head of its queue.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct CommandResult {
     pub command_name: CommandName,
     pub result: Option<CommandOutcome>,

@@ -68,7 +68,7 @@ impl MigProjectSettings {
 
 /// `POST /v3/migprojects` (`PostMigProjectBody`): `name`, `region` and `type` are mandatory;
 /// an absent or `null` optional field takes the create page's default.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct NewMigProject {
     pub name: ProjectName,
     pub region: Text255,
@@ -116,33 +116,43 @@ impl NewMigProject {
 
 /// `PUT /v3/migprojects/{id}` (`MigProject`): an absent field is unchanged; `description` and
 /// `enterprise_project` may be cleared with `null`; the other fields refuse `null`.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct MigProjectPatch {
     #[serde(default, deserialize_with = "not_null")]
+    #[schema(nullable = false)]
     pub name: Option<ProjectName>,
     #[serde(default)]
     pub description: Patch<Text255>,
     /// `true` makes the project the domain's default; `false` is refused on the default
     /// project (another project becomes the default instead, with `PUT …/default`).
     #[serde(default, deserialize_with = "not_null")]
+    #[schema(nullable = false)]
     pub isdefault: Option<bool>,
     #[serde(default, deserialize_with = "not_null")]
+    #[schema(nullable = false)]
     pub region: Option<Text255>,
     #[serde(default, deserialize_with = "not_null")]
+    #[schema(nullable = false)]
     pub start_target_server: Option<bool>,
     #[serde(default, deserialize_with = "not_null")]
+    #[schema(nullable = false)]
     pub speed_limit: Option<SpeedLimit>,
     #[serde(default, deserialize_with = "not_null")]
+    #[schema(nullable = false)]
     pub use_public_ip: Option<bool>,
     #[serde(default, deserialize_with = "not_null")]
+    #[schema(nullable = false)]
     pub exist_server: Option<bool>,
     #[serde(default, rename = "type", deserialize_with = "not_null")]
+    #[schema(nullable = false)]
     pub project_type: Option<TaskType>,
     #[serde(default)]
     pub enterprise_project: Patch<Text255>,
     #[serde(default, deserialize_with = "not_null")]
+    #[schema(nullable = false)]
     pub syncing: Option<bool>,
     #[serde(default, deserialize_with = "not_null")]
+    #[schema(nullable = false)]
     pub start_network_check: Option<bool>,
 }
 
@@ -165,7 +175,7 @@ pub struct MigProjectRow {
 
 /// `GET /v3/migprojects/{id}` (`ShowMigprojectResponse`: the settings and `isdefault`, no
 /// `id`, as the SDK's model and the pages have it).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct MigProjectView<'a> {
     #[serde(flatten)]
     pub settings: &'a MigProjectSettings,
@@ -179,7 +189,7 @@ impl<'a> From<&'a MigProjectRow> for MigProjectView<'a> {
 }
 
 /// An element of `GET /v3/migprojects` (`MigprojectsResponseBody`): the same, with `id`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct MigProjectListItem<'a> {
     pub id: Uuid,
     #[serde(flatten)]

@@ -12,7 +12,7 @@ use crate::parse::Command;
 use crate::parse::{Checked, JsonPath};
 
 /// A new task. Mandatory fields are not `Option`s: a body without one is refused naming it.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct NewTask {
     pub name: TaskName,
     #[serde(rename = "type")]
@@ -42,7 +42,7 @@ pub struct NewTask {
 }
 
 /// `SourceServerByTask`: the source server a new task migrates.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct SourceServerRef {
     pub id: SourceServerId,
 }
@@ -54,6 +54,11 @@ pub enum SourceServerId {
     Id(Uuid),
     Unknown,
 }
+
+crate::openapi::custom_schema!(
+    SourceServerId,
+    ObjectBuilder::new().schema_type(Type::String).max_length(Some(255)).pattern(Some(crate::model::values::NO_NUL))
+);
 
 impl<'de> Deserialize<'de> for SourceServerId {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<SourceServerId, D::Error> {

@@ -12,9 +12,12 @@ use super::enums::{BootLoader, Firmware, MigrationCycle, OsType, Platform, Serve
 use super::task_list::SourceServerAssociatedView;
 use super::tree::node::{members, Node};
 use super::tree::{BtrfsInput, DiskInput, NetworkInput, TreeInput, TreeRules, VolumeGroupInput};
-use super::values::{Int32, NonNegative, Patch, Speed, Text, Text255};
+use super::values::{nullable, Int32, NonNegative, Patch, Speed, Text, Text255};
 use crate::parse::Command;
 use crate::parse::{Checked, JsonPath};
+use utoipa::openapi::schema::{AllOfBuilder, AnyOfBuilder, ObjectBuilder, Schema};
+use utoipa::openapi::{Ref, RefOr};
+use utoipa::{PartialSchema, ToSchema};
 
 attributes! {
     /// The attributes of a server that the API sends and serves under the same names:
@@ -91,9 +94,9 @@ impl ServerInput {
     pub fn check_registration(&self, path: &JsonPath) -> Checked {
         let s = &self.attrs;
         let name = path.required("name", &s.name)?;
-        Text::<1, 64>::parse(name.to_string()).map_err(|rule| path.invalid("name", rule))?;
+        HostName::parse(name.to_string()).map_err(|rule| path.invalid("name", rule))?;
         if let Some(hostname) = &s.hostname {
-            Text::<1, 64>::parse(hostname.to_string()).map_err(|rule| path.invalid("hostname", rule))?;
+            HostName::parse(hostname.to_string()).map_err(|rule| path.invalid("hostname", rule))?;
         }
         path.required("os_type", &s.os_type)?;
         if s.ip.is_none() && s.ipv6.is_none() {
@@ -113,10 +116,42 @@ impl ServerInput {
     }
 }
 
+/// The `name` and `hostname` of a source server being registered.
+pub type HostName = Text<1, 64>;
+
 /// `POST /v3/sources`: a source server to register.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(transparent)]
 pub struct NewSource(pub ServerInput);
+
+/// In the OpenAPI document: a `ServerInput` held to the registration page's rules on the server
+/// itself (those of `check_registration`, whose lengths come from [`HostName`]); the rules of
+/// its tree are in the operation's description of 400 `SMS.8001`.
+impl utoipa::PartialSchema for NewSource {
+    fn schema() -> RefOr<Schema> {
+        let ip_or_ipv6 = |field: &str| ObjectBuilder::new().required(field).property(field, Text255::schema());
+        AllOfBuilder::new()
+            .item(Ref::from_schema_name(ServerInput::name()))
+            .item(
+                ObjectBuilder::new()
+                    .required("name")
+                    .required("os_type")
+                    .property("name", HostName::schema())
+                    .property("os_type", OsType::schema())
+                    .property("hostname", nullable(HostName::schema())),
+            )
+            .item(AnyOfBuilder::new().item(ip_or_ipv6("ip")).item(ip_or_ipv6("ipv6")))
+            .description(Some("A source server to register: `name` and `os_type` mandatory, `ip` or `ipv6`."))
+            .into()
+    }
+}
+
+impl ToSchema for NewSource {
+    fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+        schemas.push((ServerInput::name().into_owned(), ServerInput::schema()));
+        ServerInput::schemas(schemas);
+    }
+}
 
 impl Command for NewSource {
     fn check(&mut self) -> Checked {
@@ -126,48 +161,87 @@ impl Command for NewSource {
 
 /// A server in a partial update (`source_server` or `target_server` of `PUT /v3/tasks`):
 /// each attribute absent (unchanged), `null` (cleared) or a new value; a collection present
-/// replaces the server's (`null` empties it).
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(default)]
+/// replaces the server's (`null` empties it). Each field, not the struct, says
+/// `#[serde(default)]`, so that the OpenAPI document gives a left-out field no default value.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct ServerPatch {
+    #[serde(default)]
     pub id: Patch<Text255>,
+    #[serde(default)]
     pub ip: Patch<Text255>,
+    #[serde(default)]
     pub ipv6: Patch<Text255>,
+    #[serde(default)]
     pub name: Patch<Text255>,
+    #[serde(default)]
     pub hostname: Patch<Text255>,
+    #[serde(default)]
     pub os_type: Patch<OsType>,
+    #[serde(default)]
     pub os_version: Patch<Text255>,
+    #[serde(default)]
     pub virtualization_type: Patch<Text255>,
+    #[serde(default)]
     pub linux_block_check: Patch<Text255>,
+    #[serde(default)]
     pub firmware: Patch<Firmware>,
+    #[serde(default)]
     pub cpu_quantity: Patch<Int32<0, 65535>>,
+    #[serde(default)]
     pub memory: Patch<NonNegative>,
+    #[serde(default)]
     pub domain_id: Patch<Text255>,
+    #[serde(default)]
     pub has_rsync: Patch<bool>,
+    #[serde(default)]
     pub paravirtualization: Patch<bool>,
+    #[serde(default)]
     pub raw_devices: Patch<Text255>,
+    #[serde(default)]
     pub driver_files: Patch<bool>,
+    #[serde(default)]
     pub system_services: Patch<bool>,
+    #[serde(default)]
     pub account_rights: Patch<bool>,
+    #[serde(default)]
     pub boot_loader: Patch<BootLoader>,
+    #[serde(default)]
     pub system_dir: Patch<Text255>,
+    #[serde(default)]
     pub agent_version: Patch<Text255>,
+    #[serde(default)]
     pub kernel_version: Patch<Text255>,
+    #[serde(default)]
     pub migration_cycle: Patch<MigrationCycle>,
+    #[serde(default)]
     pub state: Patch<SourceState>,
+    #[serde(default)]
     pub oem_system: Patch<bool>,
+    #[serde(default)]
     pub start_type: Patch<StartType>,
+    #[serde(default)]
     pub io_read_wait: Patch<Speed>,
+    #[serde(default)]
     pub has_tc: Patch<bool>,
+    #[serde(default)]
     pub platform: Patch<Platform>,
+    #[serde(default)]
     pub vm_id: Patch<Text255>,
+    #[serde(default)]
     pub flavor: Patch<Text255>,
+    #[serde(default)]
     pub image_disk_id: Patch<Text255>,
+    #[serde(default)]
     pub snapshot_ids: Patch<Text255>,
+    #[serde(default)]
     pub cutovered_snapshot_ids: Patch<Text255>,
+    #[serde(default)]
     pub disks: Patch<Vec<DiskInput>>,
+    #[serde(default)]
     pub volume_groups: Patch<Vec<VolumeGroupInput>>,
+    #[serde(default)]
     pub btrfs_list: Patch<Vec<BtrfsInput>>,
+    #[serde(default)]
     pub networks: Patch<Vec<NetworkInput>>,
 }
 
@@ -192,6 +266,25 @@ impl ServerPatch {
     /// `source_server` of an update: page 004's source tree rules.
     pub fn check_source(&self, path: &JsonPath) -> Checked {
         self.tree().check(path, TreeRules::Source)
+    }
+
+    /// `target_server` of an update in the OpenAPI document: a `ServerPatch` whose `os_type`
+    /// and `disks` are mandatory and not `null` (the rule of [`ServerPatch::check_target`]).
+    pub fn target_schema() -> Schema {
+        AllOfBuilder::new()
+            .item(Ref::from_schema_name(ServerPatch::name()))
+            .item(
+                ObjectBuilder::new()
+                    .required("os_type")
+                    .required("disks")
+                    .property("os_type", OsType::schema())
+                    .property(
+                        "disks",
+                        utoipa::openapi::ArrayBuilder::new().items(Ref::from_schema_name(DiskInput::name())),
+                    ),
+            )
+            .build()
+            .into()
     }
 
     /// `target_server` of an update. Page 004 table 7 marks `ip`, `os_type` and `disks`
@@ -258,7 +351,7 @@ impl ServerRow {
 
 /// The brief source server of a task shown alone: `SourceServerResponse`, the list's
 /// `SourceServerAssociatedWithTask` and the source's migration cycle.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SourceBriefView {
     #[serde(flatten)]
     pub source: SourceServerAssociatedView,

@@ -14,7 +14,7 @@ use super::tree::TreeRows;
 use super::values::{Int32, NonNegative, Speed, Text255};
 
 /// `TaskByServerSource`: the source's task, briefly.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct CurrentTaskView<'a> {
     pub id: Uuid,
     pub name: &'a str,
@@ -59,7 +59,7 @@ impl<'a> From<&'a TaskRow> for CurrentTaskView<'a> {
 }
 
 /// `InitTargetServer`: the target layout a task for this source starts from.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct InitTargetServerView<'a> {
     pub disks: Vec<TargetLayoutDiskView<'a>>,
     pub volume_groups: Vec<VolumeGroupView<'a>>,
@@ -67,7 +67,7 @@ pub struct InitTargetServerView<'a> {
 
 /// `GET /v3/sources/{id}` (`ShowServerResponse`): the attributes of a source (not those of a
 /// target: `vm_id`, `flavor`, snapshot and image ids), its tree and its task.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct SourceView<'a> {
     pub id: Uuid,
     pub ip: Option<&'a Text255>,
@@ -162,7 +162,7 @@ impl<'a> SourceView<'a> {
 }
 
 /// An element of `GET /v3/sources` (`SourceServersResponseBody`).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct SourceListItem<'a> {
     pub id: Uuid,
     pub ip: Option<&'a Text255>,

@@ -26,6 +26,16 @@ const MAX_ELEMENTS: usize = 65535;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct NodeRef(pub i64);
 
+crate::openapi::custom_schema!(
+    NodeRef,
+    OneOfBuilder::new().item(ObjectBuilder::new().schema_type(Type::String).pattern(Some("^[1-9][0-9]{0,18}$"))).item(
+        ObjectBuilder::new()
+            .schema_type(Type::Integer)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
+            .minimum(Some(1))
+    )
+);
+
 impl<'de> Deserialize<'de> for NodeRef {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<NodeRef, D::Error> {
         struct Id;
@@ -58,51 +68,63 @@ impl<'de> Deserialize<'de> for NodeRef {
 }
 
 /// `PutVolume` / `PutLogicalVolume`: a volume's migration settings.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct PutVolume {
     pub id: NodeRef,
     #[serde(default, deserialize_with = "not_null")]
+    #[schema(nullable = false)]
     pub need_migration: Option<bool>,
     #[serde(default, deserialize_with = "not_null")]
+    #[schema(nullable = false)]
     pub adjust_size: Option<NonNegative>,
 }
 
 /// `PutDisk`: a disk's migration settings and those of its physical volumes.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct PutDisk {
     pub id: NodeRef,
     #[serde(default, deserialize_with = "not_null")]
+    #[schema(nullable = false)]
     pub need_migration: Option<bool>,
     #[serde(default, deserialize_with = "not_null")]
+    #[schema(nullable = false)]
     pub adjust_size: Option<NonNegative>,
     #[serde(default, deserialize_with = "not_null")]
+    #[schema(nullable = false)]
     pub physical_volumes: Option<Vec<PutVolume>>,
 }
 
 /// `PutVolumeGroups`: a volume group's migration settings and those of its logical volumes.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct PutVolumeGroup {
     pub id: NodeRef,
     #[serde(default, deserialize_with = "not_null")]
+    #[schema(nullable = false)]
     pub need_migration: Option<bool>,
     #[serde(default, deserialize_with = "not_null")]
+    #[schema(nullable = false)]
     pub adjust_size: Option<NonNegative>,
     #[serde(default, deserialize_with = "not_null")]
+    #[schema(nullable = false)]
     pub logical_volumes: Option<Vec<PutVolume>>,
 }
 
 /// `PUT /v3/sources/{id}` (`PutSourceServerBody`): a new name, a migration project, and the
 /// migration settings of the source's own disks, volumes and groups (named by id). An absent
 /// field, or an absent setting of a named node, is unchanged.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct SourceUpdate {
     #[serde(default, deserialize_with = "not_null")]
+    #[schema(nullable = false)]
     pub name: Option<Text255>,
     #[serde(default, deserialize_with = "not_null")]
+    #[schema(nullable = false)]
     pub migprojectid: Option<Text255>,
     #[serde(default, deserialize_with = "not_null")]
+    #[schema(nullable = false)]
     pub disks: Option<Vec<PutDisk>>,
     #[serde(default, deserialize_with = "not_null")]
+    #[schema(nullable = false)]
     pub volume_groups: Option<Vec<PutVolumeGroup>>,
 }
 
@@ -224,6 +246,14 @@ impl CopyState {
     }
 }
 
+crate::openapi::custom_schema!(
+    CopyState,
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .description(Some("A source state (`SourceState`) in either case; `init` for `initialize`."))
+        .enum_values(Some(SourceState::ALL.iter().map(|s| s.as_str()).chain(["init"])))
+);
+
 impl<'de> Deserialize<'de> for CopyState {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<CopyState, D::Error> {
         let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
@@ -233,10 +263,11 @@ impl<'de> Deserialize<'de> for CopyState {
 
 /// `PUT /v3/sources/{id}/changestate` (`PutCopyStateReq`): the source's new state and, when
 /// sent, its migration cycle.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct CopyStateChange {
     pub copystate: CopyState,
     #[serde(default, deserialize_with = "not_null")]
+    #[schema(nullable = false)]
     pub migrationcycle: Option<MigrationCycle>,
 }
 
@@ -249,7 +280,7 @@ impl Command for CopyStateChange {
 /// `PUT /v3/sources/{id}/diskinfo` (`PutDiskInfoReq`): the source's new disks, volume groups
 /// (the key is `volumegroups`) and Btrfs list. The body replaces all three: a collection it
 /// does not carry (or carries as `null`) becomes empty.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct DiskInfo {
     #[serde(default)]
     pub disks: Option<Vec<DiskInput>>,
@@ -292,7 +323,7 @@ impl Command for DiskInfo {
 
 /// `GET /v3/sources/overview` (`ShowOverviewResponse`): how many of the domain's source
 /// servers are in each state, and how many have no target configured yet (no task).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Overview {
     pub waiting: i64,
     pub replicate: i64,
@@ -340,7 +371,7 @@ impl Overview {
 }
 
 /// An element of `GET /v3/errors` (`MigrationErrors`): a source whose task failed.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct MigrationErrorView {
     pub error_json: Option<String>,
     pub host_name: Option<String>,
@@ -351,7 +382,7 @@ pub struct MigrationErrorView {
 }
 
 /// `GET /v3/errors` (`ListErrorServersResponse`).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct MigrationErrorPage {
     pub count: i64,
     pub migration_errors: Vec<MigrationErrorView>,

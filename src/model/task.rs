@@ -139,7 +139,7 @@ attributes! {
     }
 }
 
-#[derive(Debug, Clone, Deserialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Deserialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct SubtaskRow {
     pub id: i64,
     pub domain_id: DomainId,
@@ -151,7 +151,7 @@ pub struct SubtaskRow {
 }
 
 /// `SubTask` of show: its id and attributes.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct SubtaskView<'a> {
     pub id: i64,
     #[serde(flatten)]
@@ -159,7 +159,7 @@ pub struct SubtaskView<'a> {
 }
 
 /// `ConfigBody`: a special config of a task.
-#[derive(Debug, Clone, Serialize, Deserialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, Deserialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct SpecialConfig {
     pub config_key: String,
     pub config_value: Option<String>,
@@ -174,7 +174,7 @@ pub struct SpecialConfigRow {
 }
 
 /// `CloneServer`: a row of `task_clone_servers`, as sent by an update and shown.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct CloneServer {
     pub vm_id: Option<Text255>,
     pub name: Option<Text255>,
@@ -184,7 +184,7 @@ pub struct CloneServer {
 }
 
 /// `NetworkCheckInfoRequestBody`: a row of `task_network_checks`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct NetworkCheck {
     pub domain_connectivity: Option<bool>,
     pub destination_connectivity: Option<bool>,
@@ -198,7 +198,7 @@ pub struct NetworkCheck {
 }
 
 /// The target server of a task as show loads it: the fields its view serves.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct TaskTargetRow {
     pub id: Uuid,
     pub vm_id: Option<String>,
@@ -212,7 +212,7 @@ pub struct TaskTargetRow {
 }
 
 /// `TaskTargetServer` of show (`btrfs_list` as JSON strings, `api-decisions.md` Show).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct TaskTargetServerView<'a> {
     #[serde(flatten)]
     pub server: &'a TaskTargetRow,
@@ -249,7 +249,7 @@ pub struct TaskRecord {
 }
 
 /// `GET /v3/tasks/{task_id}`: every field of page 000 and the SDK's `ShowTaskResponse`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct TaskView<'a> {
     pub id: Uuid,
     pub name: &'a str,

@@ -11,7 +11,7 @@ use super::task::{NetworkCheck, SpecialConfig, SpecialConfigRow, SubtaskRow, Tas
 use super::values::{NonNegative, Text, Text255};
 
 /// `SubTaskAssociatedWithTask`: a subtask without `migrate_speed` and `user_op`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct SubtaskBriefView<'a> {
     pub id: i64,
     pub name: Option<&'a Text255>,
@@ -35,7 +35,7 @@ impl<'a> From<&'a SubtaskRow> for SubtaskBriefView<'a> {
 }
 
 /// `SourceServerAssociatedWithTask`.
-#[derive(Debug, Clone, Serialize, Deserialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, Deserialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct SourceServerAssociatedView {
     pub id: Uuid,
     pub ip: Option<String>,
@@ -47,7 +47,7 @@ pub struct SourceServerAssociatedView {
 }
 
 /// `TargetServerAssociatedWithTask`.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct TargetServerAssociatedView {
     pub id: Uuid,
     #[serde(skip)]
@@ -60,7 +60,7 @@ pub struct TargetServerAssociatedView {
 }
 
 /// `CloneServerBrief`.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct CloneServerBriefView {
     #[serde(skip)]
     pub task_id: Uuid,
@@ -77,7 +77,7 @@ pub struct NetworkCheckRow {
 }
 
 /// An element of `GET /v3/tasks`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct TaskListItem<'a> {
     pub id: Uuid,
     pub name: &'a str,

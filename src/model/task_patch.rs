@@ -25,11 +25,13 @@ pub type SubtaskInput = Node<Subtask, SubtaskMembers>;
 /// An enterprise project id as sent: 1–255 characters.
 pub type ProjectRef = Text<1, 255>;
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct TaskPatch {
     #[serde(default, deserialize_with = "not_null")]
+    #[schema(nullable = false)]
     pub name: Option<Text255>,
     #[serde(rename = "type", default, deserialize_with = "not_null")]
+    #[schema(nullable = false)]
     pub task_type: Option<TaskType>,
     #[serde(default)]
     pub os_type: Patch<OsType>,
@@ -37,10 +39,13 @@ pub struct TaskPatch {
     #[serde(default)]
     pub id: Patch<Text255>,
     #[serde(default, deserialize_with = "not_null")]
+    #[schema(nullable = false)]
     pub priority: Option<Int32<0, 2>>,
     #[serde(default, deserialize_with = "not_null")]
+    #[schema(nullable = false)]
     pub region_id: Option<Text255>,
     #[serde(default, deserialize_with = "not_null")]
+    #[schema(nullable = false)]
     pub start_target_server: Option<bool>,
     /// The SDK's `enterprise_project` is folded into this field by [`Command::check`].
     #[serde(default)]
@@ -52,26 +57,35 @@ pub struct TaskPatch {
     #[serde(default)]
     pub migration_ip: Patch<Text255>,
     #[serde(default, deserialize_with = "not_null")]
+    #[schema(nullable = false)]
     pub region_name: Option<Text255>,
     #[serde(default, deserialize_with = "not_null")]
+    #[schema(nullable = false)]
     pub speed_limit: Option<Int32<0, 10000>>,
     #[serde(default, deserialize_with = "not_null")]
+    #[schema(nullable = false)]
     pub project_name: Option<Text255>,
     #[serde(default, deserialize_with = "not_null")]
+    #[schema(nullable = false)]
     pub project_id: Option<Text255>,
     #[serde(default)]
     pub vm_template_id: Patch<Text255>,
     #[serde(default, deserialize_with = "not_null")]
+    #[schema(nullable = false)]
     pub source_server: Option<ServerPatch>,
     #[serde(default, deserialize_with = "not_null")]
+    #[schema(nullable = false, schema_with = ServerPatch::target_schema)]
     pub target_server: Option<ServerPatch>,
     #[serde(default, deserialize_with = "not_null")]
+    #[schema(nullable = false)]
     pub state: Option<TaskState>,
     #[serde(default)]
     pub estimate_complete_time: Patch<NonNegative>,
     #[serde(default, deserialize_with = "not_null")]
+    #[schema(nullable = false)]
     pub connected: Option<bool>,
     #[serde(default, deserialize_with = "not_null")]
+    #[schema(nullable = false)]
     pub create_date: Option<NonNegative>,
     #[serde(default)]
     pub start_date: Patch<NonNegative>,
@@ -94,8 +108,10 @@ pub struct TaskPatch {
     #[serde(default)]
     pub sub_tasks: Patch<Vec<SubtaskInput>>,
     #[serde(default, deserialize_with = "not_null")]
+    #[schema(nullable = false)]
     pub use_ipv6: Option<bool>,
     #[serde(default, deserialize_with = "not_null")]
+    #[schema(nullable = false)]
     pub use_public_ip: Option<bool>,
     /// The SDK sends these target-server attributes at the top level.
     #[serde(default)]

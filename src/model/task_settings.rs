@@ -63,6 +63,11 @@ impl Serialize for ClockTime {
     }
 }
 
+crate::openapi::custom_schema!(
+    ClockTime,
+    ObjectBuilder::new().schema_type(Type::String).pattern(Some("^([01][0-9]|2[0-3]):[0-5][0-9]$"))
+);
+
 impl<'de> Deserialize<'de> for ClockTime {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
@@ -102,7 +107,7 @@ impl<'r> Decode<'r, Postgres> for ClockTime {
 /// (0 = unlimited); `over_speed_threshold` is the percentage above which the task is stopped.
 /// The pages mark `start`, `end` and `speed` mandatory (the SDK only `start`): all three are
 /// needed for a rule to mean anything.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SpeedLimitRule {
     pub start: ClockTime,
     pub end: ClockTime,
@@ -112,7 +117,7 @@ pub struct SpeedLimitRule {
 }
 
 /// `POST /v3/tasks/{task_id}/speed-limit`'s body (`SpeedLimit`): the task's whole rule set.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct SpeedLimits {
     pub speed_limit: Vec<SpeedLimitRule>,
 }
@@ -164,7 +169,7 @@ fn first_overlap(rules: &[SpeedLimitRule]) -> Option<(usize, usize)> {
 }
 
 /// `GET /v3/tasks/{task_id}/speed-limit`'s body.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct SpeedLimitsView<'a> {
     pub speed_limit: &'a [SpeedLimitRule],
 }
@@ -217,6 +222,11 @@ impl FromStr for ConfigKey {
     }
 }
 
+crate::openapi::custom_schema!(
+    ConfigKey,
+    ObjectBuilder::new().schema_type(Type::String).enum_values(Some(ConfigKey::ALL.iter().copied()))
+);
+
 impl<'de> Deserialize<'de> for ConfigKey {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
@@ -226,7 +236,7 @@ impl<'de> Deserialize<'de> for ConfigKey {
 
 /// `ConfigBody`: one configuration. `config_value` is stored for the agent to parse;
 /// `config_status` is reserved. An absent value or status is stored as `null`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct ConfigItem {
     pub config_key: ConfigKey,
     #[serde(default)]
@@ -236,7 +246,7 @@ pub struct ConfigItem {
 }
 
 /// `POST /v3/tasks/{task_id}/configuration-setting`'s body (`ConfigurationRequestBody`).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct Configurations {
     pub configurations: Vec<ConfigItem>,
 }
@@ -262,7 +272,7 @@ impl Command for Configurations {
 }
 
 /// `GET /v3/tasks/{task_id}/configuration-setting`'s body.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ConfigSettingView {
     pub task_id: Uuid,
     pub migrate_type: MigrateType,
@@ -270,7 +280,7 @@ pub struct ConfigSettingView {
 }
 
 /// `GET /v3/tasks/{task_id}/passphrase`'s body.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct PassphraseView {
     pub task_id: Uuid,
     pub passphrase: String,
@@ -281,7 +291,7 @@ pub struct PassphraseView {
 /// `POST /v3/{task_id}/update-network-check-info`'s body (`NetworkCheckInfoRequestBody`).
 /// Mandatory are the fields that both the SDK and the pages mark so; the report replaces the
 /// task's previous one, so an absent optional field is stored as `null`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct NetworkCheckReport {
     #[serde(default)]
     pub domain_connectivity: Option<bool>,

@@ -49,6 +49,15 @@ fn is_chinese(c: char) -> bool {
     matches!(c, '\u{4E00}'..='\u{9FFF}' | '\u{3400}'..='\u{4DBF}')
 }
 
+crate::openapi::custom_schema!(
+    TemplateName,
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .min_length(Some(1))
+        .max_length(Some(64))
+        .pattern(Some("^[A-Za-z0-9_\\-\\u3400-\\u4DBF\\u4E00-\\u9FFF]*$"))
+);
+
 impl<'de> Deserialize<'de> for TemplateName {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         TemplateName::parse(String::deserialize(deserializer)?).map_err(D::Error::custom)
@@ -70,6 +79,21 @@ fn bool_as_text<S: Serializer>(value: &bool, serializer: S) -> Result<S::Ok, S::
     serializer.serialize_str(if *value { "true" } else { "false" })
 }
 
+/// `is_template` in the OpenAPI document: the one `Template` schema serves requests (a
+/// boolean or `null`) and responses (`"true"` or `"false"`).
+fn bool_or_text() -> utoipa::openapi::schema::Schema {
+    use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Type};
+    OneOfBuilder::new()
+        .item(ObjectBuilder::new().schema_type(Type::Boolean))
+        .item(ObjectBuilder::new().schema_type(Type::Null))
+        .item(ObjectBuilder::new().schema_type(Type::String).enum_values(Some(["true", "false"])))
+        .description(Some(
+            "A boolean (or `null`: `true`) in requests; the string `\"true\"` or `\"false\"` in responses.",
+        ))
+        .build()
+        .into()
+}
+
 /// The EIP type when the request does not say: the SDK's documented default.
 const DEFAULT_EIP_TYPE: &str = "5_bgp";
 
@@ -86,6 +110,7 @@ attributes! {
     pub struct Template {
         pub name: TemplateName,
         #[serde(default = "general", deserialize_with = "general_unless_said", serialize_with = "bool_as_text")]
+        #[schema(schema_with = bool_or_text)]
         pub is_template: bool,
         pub region: Option<Text255>,
         pub projectid: Option<Text255>,
@@ -171,7 +196,7 @@ pub type TemplateRequest = Node<Template, TemplateParts>;
 /// An update sends the same whole `TemplateRequest` as a create (the SDK's `UpdateTemplateReq`,
 /// `name` mandatory) and replaces the template with it: a field it leaves out is cleared, as
 /// the Terraform provider expects when it drops an attribute from the body it sends again.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct TemplateBody {
     pub template: TemplateRequest,
 }
@@ -193,7 +218,7 @@ impl Command for TemplateBody {
 
 /// `TemplateResponseBody`: a template as `GET /v3/vm/templates[/{id}]` serves it. A collection
 /// that was not sent is `[]`; an object that was not sent is `null`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct TemplateView {
     pub id: Uuid,
     #[serde(flatten)]

@@ -6,6 +6,7 @@
 //! into a 400 `SMS.8001` naming its JSON path. Where the pages differ (priority 0–65535 on
 //! create, 0–2 on update), the two fields simply have two types.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::ops::Deref;
 
@@ -14,18 +15,21 @@ use serde::{Deserialize, Deserializer, Serialize};
 use sqlx::encode::IsNull;
 use sqlx::error::BoxDynError;
 use sqlx::postgres::{PgArgumentBuffer, PgHasArrayType, PgTypeInfo, PgValueRef};
-use sqlx::{Decode, Encode, Postgres, Type};
+use sqlx::{Decode, Encode, Postgres};
+use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, OneOfBuilder, Schema, SchemaFormat, Type};
+use utoipa::openapi::RefOr;
+use utoipa::{PartialSchema, ToSchema};
 
 /// Implements sqlx's text or number mapping for a newtype over `$inner`, by delegation: a
 /// stored value was checked when it was written, so it is read back as it is.
 macro_rules! sql_newtype {
     ($name:ident < $($param:ident : $kind:ty),* >, $inner:ty) => {
-        impl<$(const $param: $kind),*> Type<Postgres> for $name<$($param),*> {
+        impl<$(const $param: $kind),*> sqlx::Type<Postgres> for $name<$($param),*> {
             fn type_info() -> PgTypeInfo {
-                <$inner as Type<Postgres>>::type_info()
+                <$inner as sqlx::Type<Postgres>>::type_info()
             }
             fn compatible(ty: &PgTypeInfo) -> bool {
-                <$inner as Type<Postgres>>::compatible(ty)
+                <$inner as sqlx::Type<Postgres>>::compatible(ty)
             }
         }
         impl<$(const $param: $kind),*> PgHasArrayType for $name<$($param),*> {
@@ -86,9 +90,31 @@ impl<'de, const MIN: usize, const MAX: usize> Deserialize<'de> for Text<MIN, MAX
 
 sql_newtype!(Text<MIN: usize, MAX: usize>, String);
 
+/// The OpenAPI schema says the same rule: a string of `MIN..=MAX` characters. PostgreSQL text
+/// cannot hold U+0000 (`parse::from_value` refuses it), hence the pattern.
+impl<const MIN: usize, const MAX: usize> PartialSchema for Text<MIN, MAX> {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .min_length(Some(MIN))
+            .max_length(Some(MAX))
+            .pattern(Some(NO_NUL))
+            .into()
+    }
+}
+
+impl<const MIN: usize, const MAX: usize> ToSchema for Text<MIN, MAX> {
+    fn name() -> Cow<'static, str> {
+        Cow::Owned(format!("Text_{MIN}_{MAX}"))
+    }
+}
+
+/// A string without U+0000, as an OpenAPI pattern.
+pub const NO_NUL: &str = "^[^\\u0000]*$";
+
 /// Defines a number newtype whose value lies in `MIN..=MAX`.
 macro_rules! bounded_number {
-    ($(#[$meta:meta])* $name:ident, $inner:ty, $bound:ty) => {
+    ($(#[$meta:meta])* $name:ident, $inner:ty, $bound:ty, $json_type:expr, $format:expr) => {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, PartialOrd, Serialize)]
         #[serde(transparent)]
@@ -117,6 +143,24 @@ macro_rules! bounded_number {
         }
 
         sql_newtype!($name<MIN: $bound, MAX: $bound>, $inner);
+
+        /// The OpenAPI schema says the same range.
+        impl<const MIN: $bound, const MAX: $bound> PartialSchema for $name<MIN, MAX> {
+            fn schema() -> RefOr<Schema> {
+                ObjectBuilder::new()
+                    .schema_type($json_type)
+                    .format(Some(SchemaFormat::KnownFormat($format)))
+                    .minimum(Some(MIN as $inner))
+                    .maximum(Some(MAX as $inner))
+                    .into()
+            }
+        }
+
+        impl<const MIN: $bound, const MAX: $bound> ToSchema for $name<MIN, MAX> {
+            fn name() -> Cow<'static, str> {
+                Cow::Owned(format!(concat!(stringify!($name), "_{}_{}"), MIN, MAX))
+            }
+        }
     };
 }
 
@@ -124,19 +168,25 @@ bounded_number!(
     /// A 32-bit integer in `MIN..=MAX` (an `Integer` of the pages).
     Int32,
     i32,
-    i32
+    i32,
+    Type::Integer,
+    KnownFormat::Int32
 );
 bounded_number!(
     /// A 64-bit integer in `MIN..=MAX` (a `Long` of the pages).
     Int64,
     i64,
-    i64
+    i64,
+    Type::Integer,
+    KnownFormat::Int64
 );
 bounded_number!(
     /// A float in `MIN..=MAX` (every float range of the pages has integer bounds).
     Float,
     f64,
-    i64
+    i64,
+    Type::Number,
+    KnownFormat::Double
 );
 
 /// A `Long` with minimum 0: sizes, counts, dates in milliseconds, nested ids.
@@ -166,6 +216,15 @@ impl TaskName {
         self.0
     }
 }
+
+crate::openapi::custom_schema!(
+    TaskName,
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .min_length(Some(1))
+        .max_length(Some(64))
+        .pattern(Some("^[A-Za-z0-9_-]*$"))
+);
 
 impl<'de> Deserialize<'de> for TaskName {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
@@ -221,9 +280,38 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Patch<T> {
     }
 }
 
+/// In the OpenAPI document a patched field is its value or `null` (absent is not a value: the
+/// field is simply not required).
+impl<T: ToSchema> ToSchema for Patch<T> {
+    fn name() -> Cow<'static, str> {
+        Cow::Borrowed("Patch")
+    }
+
+    fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+        T::schemas(schemas);
+    }
+}
+
+/// How utoipa's derive asks for `Patch<T>` (its generic types composed); `PartialSchema`
+/// follows from it.
+impl<T: ToSchema> utoipa::__dev::ComposeSchema for Patch<T> {
+    fn compose(generics: Vec<RefOr<Schema>>) -> RefOr<Schema> {
+        match generics.into_iter().next() {
+            Some(value) => nullable(value),
+            None => nullable(RefOr::Ref(utoipa::openapi::Ref::from_schema_name(T::name()))),
+        }
+    }
+}
+
+/// `value` or `null`.
+pub fn nullable(value: RefOr<Schema>) -> RefOr<Schema> {
+    OneOfBuilder::new().item(ObjectBuilder::new().schema_type(Type::Null)).item(value).into()
+}
+
 /// For a field of a partial update that may not be cleared: absent is `None`, a value is
 /// `Some`, and `null` is refused. Use as
-/// `#[serde(default, deserialize_with = "not_null")] field: Option<T>`.
+/// `#[serde(default, deserialize_with = "not_null")] #[schema(nullable = false)] field: Option<T>`
+/// (the second attribute tells the OpenAPI document the same).
 pub fn not_null<'de, D: Deserializer<'de>, T: Deserialize<'de>>(deserializer: D) -> Result<Option<T>, D::Error> {
     match Option::<T>::deserialize(deserializer)? {
         Some(value) => Ok(Some(value)),

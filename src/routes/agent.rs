@@ -15,16 +15,25 @@ use crate::extract::JsonBody;
 use crate::metrics::{outcome, Metrics};
 use crate::model::enums::CommandName;
 use crate::model::lifecycle::CommandResult;
+use crate::openapi::EmptyBody;
 use crate::store::lifecycle;
 
 /// `ShowCommandResponse`.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct CommandView {
     command_name: CommandName,
     command_param: CommandParam,
 }
 
-#[derive(Serialize)]
+/// `GET /v3/sources/{source_id}/command`'s body: a command, or `{}` when none is pending.
+#[derive(Serialize, utoipa::ToSchema)]
+#[serde(untagged)]
+enum CommandReply {
+    Command(CommandView),
+    None(EmptyBody),
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
 struct CommandParam {
     task_id: Option<Uuid>,
     bucket: Option<String>,
@@ -32,6 +41,14 @@ struct CommandParam {
 
 /// `GET /v3/sources/{source_id}/command`: the oldest pending command, kept until its result
 /// arrives; `{}` when none is pending.
+#[utoipa::path(
+    get,
+    path = "/v3/sources/{source_id}/command",
+    operation_id = "ShowCommand",
+    tag = "agent",
+    params(("source_id" = String, Path, description = "The source server's id (a UUID; another string names no source).")),
+    responses((status = 200, description = "The oldest pending command, or `{}`.", body = CommandReply))
+)]
 pub async fn next_command(
     caller: Caller,
     pool: web::Data<PgPool>,
@@ -51,16 +68,25 @@ pub async fn next_command(
         Ok(None) => "empty",
         Err(err) => err.code(),
     });
-    Ok(match pending? {
-        None => HttpResponse::Ok().json(json!({})),
-        Some(command) => HttpResponse::Ok().json(CommandView {
+    Ok(HttpResponse::Ok().json(match pending? {
+        None => CommandReply::None(EmptyBody {}),
+        Some(command) => CommandReply::Command(CommandView {
             command_name: command.name,
             command_param: CommandParam { task_id: command.task_id, bucket: command.bucket },
         }),
-    })
+    }))
 }
 
 /// `POST /v3/sources/{source_id}/command_result` (`CommandBody`).
+#[utoipa::path(
+    post,
+    path = "/v3/sources/{source_id}/command_result",
+    operation_id = "UpdateCommandResult",
+    tag = "agent",
+    params(("source_id" = String, Path, description = "The source server's id (a UUID; another string names no source).")),
+    request_body = CommandResult,
+    responses((status = 200, description = "Recorded.", body = crate::openapi::EmptyBody))
+)]
 pub async fn command_result(
     caller: Caller,
     pool: web::Data<PgPool>,

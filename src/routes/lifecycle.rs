@@ -14,6 +14,15 @@ use crate::model::lifecycle::{ActionRequest, LogUpload, ProgressReport};
 use crate::store::lifecycle;
 
 /// `POST /v3/tasks/{task_id}/action` (`UpdateTaskStatusReq`).
+#[utoipa::path(
+    post,
+    path = "/v3/tasks/{task_id}/action",
+    operation_id = "UpdateTaskStatus",
+    tag = "tasks",
+    params(("task_id" = String, Path, description = "The task's id (a UUID; another string names no task).")),
+    request_body = ActionRequest,
+    responses((status = 200, description = "Done.", body = crate::openapi::EmptyBody))
+)]
 pub async fn act(
     caller: Caller,
     pool: web::Data<PgPool>,
@@ -26,6 +35,15 @@ pub async fn act(
 }
 
 /// `POST /v3/tasks/{task_id}/log` (`UploadLogRequestBody`): `collect_log` into a bucket.
+#[utoipa::path(
+    post,
+    path = "/v3/tasks/{task_id}/log",
+    operation_id = "UploadLog",
+    tag = "tasks",
+    params(("task_id" = String, Path, description = "The task's id (a UUID; another string names no task).")),
+    request_body = LogUpload,
+    responses((status = 200, description = "Log collection queued.", body = crate::openapi::EmptyBody))
+)]
 pub async fn collect_log(
     caller: Caller,
     pool: web::Data<PgPool>,
@@ -38,6 +56,15 @@ pub async fn collect_log(
 }
 
 /// `PUT /v3/tasks/{task_id}/progress` (`UpdateTaskSpeedReq`).
+#[utoipa::path(
+    put,
+    path = "/v3/tasks/{task_id}/progress",
+    operation_id = "UpdateTaskSpeed",
+    tag = "agent",
+    params(("task_id" = String, Path, description = "The task's id (a UUID; another string names no task).")),
+    request_body = ProgressReport,
+    responses((status = 200, description = "Recorded.", body = crate::openapi::EmptyBody))
+)]
 pub async fn report_progress(
     caller: Caller,
     pool: web::Data<PgPool>,

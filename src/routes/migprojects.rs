@@ -27,6 +27,14 @@ pub fn mig_project_id(raw: &str) -> Result<Uuid, ApiError> {
 }
 
 /// `POST /v3/migprojects` (`PostMigProjectBody`) → `{"id"}`.
+#[utoipa::path(
+    post,
+    path = "/v3/migprojects",
+    operation_id = "CreateMigproject",
+    tag = "migration projects",
+    request_body = NewMigProject,
+    responses((status = 200, description = "The new project's id.", body = crate::openapi::IdBody))
+)]
 pub async fn create(
     caller: Caller,
     pool: web::Data<PgPool>,
@@ -39,7 +47,7 @@ pub async fn create(
 }
 
 /// `GET /v3/migprojects`'s body.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct MigProjectList<'a> {
     count: i64,
     migprojects: Vec<MigProjectListItem<'a>>,
@@ -48,6 +56,14 @@ struct MigProjectList<'a> {
 /// `GET /v3/migprojects`: `limit` 0–100 (default 50), `offset` 0–65535; oldest first, the
 /// exact count, `[]` past the end. A domain without a default project gets it first, so a
 /// list always shows it.
+#[utoipa::path(
+    get,
+    path = "/v3/migprojects",
+    operation_id = "ListMigprojects",
+    tag = "migration projects",
+    params(("limit" = Option<i64>, Query, description = "Page size (default 50)", minimum = 0, maximum = 100), ("offset" = Option<i64>, Query, description = "Projects skipped (default 0)", minimum = 0, maximum = 65535)),
+    responses((status = 200, description = "A page of projects and the count of all.", body = MigProjectList))
+)]
 pub async fn list(caller: Caller, pool: web::Data<PgPool>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let query = Query::parse(&req)?;
     let limit = query.integer("limit", 0, 100, 50)?;
@@ -61,6 +77,14 @@ pub async fn list(caller: Caller, pool: web::Data<PgPool>, req: HttpRequest) -> 
 }
 
 /// `GET /v3/migprojects/{mig_project_id}` (`ShowMigprojectResponse`, without `id`).
+#[utoipa::path(
+    get,
+    path = "/v3/migprojects/{mig_project_id}",
+    operation_id = "ShowMigproject",
+    tag = "migration projects",
+    params(("mig_project_id" = String, Path, description = "The migration project's id (a UUID).")),
+    responses((status = 200, description = "The project.", body = MigProjectView))
+)]
 pub async fn show(caller: Caller, pool: web::Data<PgPool>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let id = mig_project_id(&path)?;
     let row = fault::read_conn(&pool, async |conn| {
@@ -71,6 +95,15 @@ pub async fn show(caller: Caller, pool: web::Data<PgPool>, path: web::Path<Strin
 }
 
 /// `PUT /v3/migprojects/{mig_project_id}` (`MigProject`, every field optional) → `{}`.
+#[utoipa::path(
+    put,
+    path = "/v3/migprojects/{mig_project_id}",
+    operation_id = "UpdateMigproject",
+    tag = "migration projects",
+    params(("mig_project_id" = String, Path, description = "The migration project's id (a UUID).")),
+    request_body = MigProjectPatch,
+    responses((status = 200, description = "Updated.", body = crate::openapi::EmptyBody))
+)]
 pub async fn update(
     caller: Caller,
     pool: web::Data<PgPool>,
@@ -88,6 +121,14 @@ pub async fn update(
 /// (`{}`), or the array of ids that Terraform sends (`["<id>"]`): the path's id governs.
 /// Refused while the project has source servers (400 `SMS.8012`) and for the default project
 /// (400 `SMS.8001`).
+#[utoipa::path(
+    delete,
+    path = "/v3/migprojects/{mig_project_id}",
+    operation_id = "DeleteMigproject",
+    tag = "migration projects",
+    params(("mig_project_id" = String, Path, description = "The migration project's id (a UUID).")),
+    responses((status = 200, description = "Deleted.", body = crate::openapi::EmptyBody))
+)]
 pub async fn delete(
     caller: Caller,
     pool: web::Data<PgPool>,
@@ -115,6 +156,14 @@ pub async fn delete(
 /// `PUT /v3/migprojects/{mig_project_id}/default` → `{}`: the project becomes the domain's
 /// default and the old default stops being it, in one transaction. The body is empty (as the
 /// SDK sends it) or a JSON object (`{}`, as Terraform sends it), and is ignored.
+#[utoipa::path(
+    put,
+    path = "/v3/migprojects/{mig_project_id}/default",
+    operation_id = "UpdateDefaultMigproject",
+    tag = "migration projects",
+    params(("mig_project_id" = String, Path, description = "The migration project's id (a UUID).")),
+    responses((status = 200, description = "The project is the default.", body = crate::openapi::EmptyBody))
+)]
 pub async fn make_default(
     caller: Caller,
     pool: web::Data<PgPool>,

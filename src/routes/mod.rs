@@ -4,6 +4,7 @@ mod agent;
 mod health;
 mod lifecycle;
 mod migprojects;
+mod openapi;
 mod path;
 mod query;
 mod sources;
@@ -17,9 +18,59 @@ use actix_web::{web, HttpResponse};
 use crate::auth;
 use crate::error::ApiError;
 
+/// Every operation of [`configure`], for the OpenAPI document (`crate::openapi`).
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(
+    health::alive,
+    health::ready,
+    openapi::document,
+    tasks::list,
+    tasks::create,
+    tasks::delete_many,
+    tasks::show,
+    tasks::update,
+    tasks::delete,
+    lifecycle::act,
+    lifecycle::collect_log,
+    lifecycle::report_progress,
+    sources::list,
+    sources::register,
+    sources::delete_many,
+    sources::overview,
+    sources::show,
+    sources::update,
+    sources::delete,
+    sources::change_state,
+    sources::replace_disk_info,
+    agent::next_command,
+    agent::command_result,
+    sources::errors,
+    task_settings::show_speed_limits,
+    task_settings::update_speed_limits,
+    task_settings::show_configurations,
+    task_settings::upload_configurations,
+    task_settings::show_passphrase,
+    migprojects::list,
+    migprojects::create,
+    migprojects::show,
+    migprojects::update,
+    migprojects::delete,
+    migprojects::make_default,
+    templates::list,
+    templates::create,
+    templates::delete_many,
+    templates::show,
+    templates::update,
+    templates::delete,
+    templates::target_password,
+    task_settings::update_network_check,
+))]
+pub struct ApiPaths;
+
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/health").get(health::alive).to(method_not_allowed))
         .service(web::resource("/health/ready").get(health::ready).to(method_not_allowed))
+        .service(web::resource("/openapi.json").get(openapi::document).to(method_not_allowed))
         .service(web::scope("/v3").wrap(from_fn(auth::middleware)).configure(api))
         .default_service(web::to(no_such_api));
 }

@@ -24,6 +24,14 @@ use crate::store::migprojects;
 use crate::store::servers::{self, SourceFilter};
 
 /// `POST /v3/sources`: registers a source server with its whole tree.
+#[utoipa::path(
+    post,
+    path = "/v3/sources",
+    operation_id = "RegisterServer",
+    tag = "sources",
+    request_body = NewSource,
+    responses((status = 200, description = "The new source server's id.", body = crate::openapi::IdBody))
+)]
 pub async fn register(
     caller: Caller,
     pool: web::Data<PgPool>,
@@ -39,6 +47,14 @@ pub async fn register(
 }
 
 /// `GET /v3/sources/{source_id}`.
+#[utoipa::path(
+    get,
+    path = "/v3/sources/{source_id}",
+    operation_id = "ShowServer",
+    tag = "sources",
+    params(("source_id" = String, Path, description = "The source server's id (a UUID; another string names no source).")),
+    responses((status = 200, description = "The source server.", body = SourceView))
+)]
 pub async fn show(caller: Caller, pool: web::Data<PgPool>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let id = source_id(&path)?;
     let (server, task, tree) = fault::read_conn(&pool, async |conn| {
@@ -52,7 +68,7 @@ pub async fn show(caller: Caller, pool: web::Data<PgPool>, path: web::Path<Strin
 }
 
 /// `GET /v3/sources`'s body.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct SourceList<'a> {
     count: i64,
     source_servers: Vec<SourceListItem<'a>>,
@@ -60,6 +76,14 @@ struct SourceList<'a> {
 
 /// `GET /v3/sources`: filters `state`, `name`, `id`, `ip`, `connected`,
 /// `enterprise_project_id`; `limit` (default 200) and `offset`.
+#[utoipa::path(
+    get,
+    path = "/v3/sources",
+    operation_id = "ListServers",
+    tag = "sources",
+    params(("state" = Option<SourceState>, Query, description = "Only sources in this state."), ("name" = Option<String>, Query, description = "Only sources of this name.", min_length = 0, max_length = 255, pattern = "^[^\\u0000]*$"), ("id" = Option<String>, Query, description = "Only the source of this id.", min_length = 1, max_length = 36, pattern = "^[^\\u0000]*$"), ("ip" = Option<String>, Query, description = "Only sources of this IP address.", min_length = 0, max_length = 255, pattern = "^[^\\u0000]*$"), ("connected" = Option<bool>, Query, description = "Only connected (or not connected) sources."), ("enterprise_project_id" = Option<String>, Query, description = "Only sources of this enterprise project.", min_length = 0, max_length = 255, pattern = "^[^\\u0000]*$"), ("migproject" = Option<String>, Query, description = "Only sources of this migration project.", min_length = 0, max_length = 255, pattern = "^[^\\u0000]*$"), ("limit" = Option<i64>, Query, description = "Page size (default 200)", minimum = 0, maximum = 200), ("offset" = Option<i64>, Query, description = "Sources skipped (default 0)", minimum = 0, maximum = 65535)),
+    responses((status = 200, description = "A page of source servers and the count of all that match.", body = SourceList))
+)]
 pub async fn list(caller: Caller, pool: web::Data<PgPool>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let query = Query::parse(&req)?;
     let filter = SourceFilter {
@@ -84,6 +108,14 @@ pub async fn list(caller: Caller, pool: web::Data<PgPool>, req: HttpRequest) -> 
 }
 
 /// `DELETE /v3/sources/{source_id}`: the source, its tree, its task and its queued commands.
+#[utoipa::path(
+    delete,
+    path = "/v3/sources/{source_id}",
+    operation_id = "DeleteServer",
+    tag = "sources",
+    params(("source_id" = String, Path, description = "The source server's id (a UUID; another string names no source).")),
+    responses((status = 200, description = "Deleted.", body = crate::openapi::EmptyBody))
+)]
 pub async fn delete(
     caller: Caller,
     pool: web::Data<PgPool>,
@@ -95,6 +127,14 @@ pub async fn delete(
 }
 
 /// `POST /v3/sources/delete`: several sources, all or none.
+#[utoipa::path(
+    post,
+    path = "/v3/sources/delete",
+    operation_id = "DeleteServers",
+    tag = "sources",
+    request_body = DeleteIds,
+    responses((status = 200, description = "All deleted.", body = crate::openapi::EmptyBody))
+)]
 pub async fn delete_many(
     caller: Caller,
     pool: web::Data<PgPool>,
@@ -107,6 +147,15 @@ pub async fn delete_many(
 
 /// `PUT /v3/sources/{source_id}` (`PutSourceServerBody`): the name, the migration project, and
 /// the migration settings of the source's own disks, volumes and groups, in one transaction.
+#[utoipa::path(
+    put,
+    path = "/v3/sources/{source_id}",
+    operation_id = "UpdateServerName",
+    tag = "sources",
+    params(("source_id" = String, Path, description = "The source server's id (a UUID; another string names no source).")),
+    request_body = SourceUpdate,
+    responses((status = 200, description = "Updated.", body = crate::openapi::EmptyBody))
+)]
 pub async fn update(
     caller: Caller,
     pool: web::Data<PgPool>,
@@ -137,6 +186,15 @@ pub async fn update(
 
 /// `PUT /v3/sources/{source_id}/changestate` (`PutCopyStateReq`): the source's state and
 /// migration cycle.
+#[utoipa::path(
+    put,
+    path = "/v3/sources/{source_id}/changestate",
+    operation_id = "UpdateCopyState",
+    tag = "sources",
+    params(("source_id" = String, Path, description = "The source server's id (a UUID; another string names no source).")),
+    request_body = CopyStateChange,
+    responses((status = 200, description = "Updated.", body = crate::openapi::EmptyBody))
+)]
 pub async fn change_state(
     caller: Caller,
     pool: web::Data<PgPool>,
@@ -154,6 +212,15 @@ pub async fn change_state(
 /// `PUT /v3/sources/{source_id}/diskinfo` (`PutDiskInfoReq`): replaces the source's disks,
 /// volume groups and Btrfs list in one transaction; elements naming an existing node's id
 /// keep it.
+#[utoipa::path(
+    put,
+    path = "/v3/sources/{source_id}/diskinfo",
+    operation_id = "UpdateDiskInfo",
+    tag = "sources",
+    params(("source_id" = String, Path, description = "The source server's id (a UUID; another string names no source).")),
+    request_body = DiskInfo,
+    responses((status = 200, description = "Replaced.", body = crate::openapi::EmptyBody))
+)]
 pub async fn replace_disk_info(
     caller: Caller,
     pool: web::Data<PgPool>,
@@ -171,6 +238,13 @@ pub async fn replace_disk_info(
 }
 
 /// `GET /v3/sources/overview` (`ShowOverviewResponse`).
+#[utoipa::path(
+    get,
+    path = "/v3/sources/overview",
+    operation_id = "ShowOverview",
+    tag = "sources",
+    responses((status = 200, description = "The count of source servers per state.", body = Overview))
+)]
 pub async fn overview(caller: Caller, pool: web::Data<PgPool>) -> Result<HttpResponse, ApiError> {
     let counts = fault::read_conn(&pool, async |conn| {
         Ok::<_, ApiError>(servers::count_sources_by_state(conn, &caller.domain).await?)
@@ -181,6 +255,14 @@ pub async fn overview(caller: Caller, pool: web::Data<PgPool>) -> Result<HttpRes
 
 /// `GET /v3/errors` (`ListErrorServers`): `limit` 0–100 (default 50), `offset` mandatory
 /// (0–65535), filters `enterprise_project_id` (the task's) and `migproject`.
+#[utoipa::path(
+    get,
+    path = "/v3/errors",
+    operation_id = "ListErrorServers",
+    tag = "sources",
+    params(("limit" = Option<i64>, Query, description = "Page size (default 50)", minimum = 0, maximum = 100), ("offset" = i64, Query, description = "Sources skipped (mandatory).", minimum = 0, maximum = 65535), ("enterprise_project_id" = Option<String>, Query, description = "Only tasks of this enterprise project.", min_length = 0, max_length = 255, pattern = "^[^\\u0000]*$"), ("migproject" = Option<String>, Query, description = "Only sources of this migration project.", min_length = 0, max_length = 255, pattern = "^[^\\u0000]*$")),
+    responses((status = 200, description = "The source servers whose task failed.", body = crate::model::source_ops::MigrationErrorPage))
+)]
 pub async fn errors(caller: Caller, pool: web::Data<PgPool>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let query = Query::parse(&req)?;
     let limit = query.integer("limit", 0, 100, 50)?;

@@ -19,6 +19,14 @@ use crate::model::task_settings::{
 use crate::store::task_settings as store;
 
 /// `GET /v3/tasks/{task_id}/speed-limit`: the rules in their order, `[]` when none.
+#[utoipa::path(
+    get,
+    path = "/v3/tasks/{task_id}/speed-limit",
+    operation_id = "ShowSpeedLimits",
+    tag = "task settings",
+    params(("task_id" = String, Path, description = "The task's id (a UUID; another string names no task).")),
+    responses((status = 200, description = "The task's speed-limit rules.", body = SpeedLimitsView))
+)]
 pub async fn show_speed_limits(
     caller: Caller,
     pool: web::Data<PgPool>,
@@ -32,6 +40,15 @@ pub async fn show_speed_limits(
 }
 
 /// `POST /v3/tasks/{task_id}/speed-limit`: replaces the task's rules.
+#[utoipa::path(
+    post,
+    path = "/v3/tasks/{task_id}/speed-limit",
+    operation_id = "UpdateSpeed",
+    tag = "task settings",
+    params(("task_id" = String, Path, description = "The task's id (a UUID; another string names no task).")),
+    request_body = SpeedLimits,
+    responses((status = 200, description = "Replaced.", body = crate::openapi::EmptyBody))
+)]
 pub async fn update_speed_limits(
     caller: Caller,
     pool: web::Data<PgPool>,
@@ -44,6 +61,15 @@ pub async fn update_speed_limits(
 }
 
 /// `POST /v3/tasks/{task_id}/configuration-setting`: upserts configurations by key.
+#[utoipa::path(
+    post,
+    path = "/v3/tasks/{task_id}/configuration-setting",
+    operation_id = "UploadSpecialConfigurationSetting",
+    tag = "task settings",
+    params(("task_id" = String, Path, description = "The task's id (a UUID; another string names no task).")),
+    request_body = Configurations,
+    responses((status = 200, description = "Stored.", body = crate::openapi::EmptyBody))
+)]
 pub async fn upload_configurations(
     caller: Caller,
     pool: web::Data<PgPool>,
@@ -56,6 +82,14 @@ pub async fn upload_configurations(
 }
 
 /// `GET /v3/tasks/{task_id}/configuration-setting[?config_key=]`.
+#[utoipa::path(
+    get,
+    path = "/v3/tasks/{task_id}/configuration-setting",
+    operation_id = "ListConfigSetting",
+    tag = "task settings",
+    params(("task_id" = String, Path, description = "The task's id (a UUID; another string names no task)."), ("config_key" = Option<ConfigKey>, Query, description = "Only this configuration.")),
+    responses((status = 200, description = "The task's special configurations.", body = crate::model::task_settings::ConfigSettingView))
+)]
 pub async fn show_configurations(
     caller: Caller,
     pool: web::Data<PgPool>,
@@ -72,6 +106,15 @@ pub async fn show_configurations(
 }
 
 /// `POST /v3/{task_id}/update-network-check-info`: the task's network check report.
+#[utoipa::path(
+    post,
+    path = "/v3/{task_id}/update-network-check-info",
+    operation_id = "UpdateNetworkCheckInfo",
+    tag = "task settings",
+    params(("task_id" = String, Path, description = "The task's id (a UUID; another string names no task).")),
+    request_body = NetworkCheckReport,
+    responses((status = 200, description = "Stored.", body = crate::openapi::TaskIdBody))
+)]
 pub async fn update_network_check(
     caller: Caller,
     pool: web::Data<PgPool>,
@@ -84,6 +127,14 @@ pub async fn update_network_check(
 }
 
 /// `GET /v3/tasks/{task_id}/passphrase`.
+#[utoipa::path(
+    get,
+    path = "/v3/tasks/{task_id}/passphrase",
+    operation_id = "ShowPassphrase",
+    tag = "task settings",
+    params(("task_id" = String, Path, description = "The task's id (a UUID; another string names no task).")),
+    responses((status = 200, description = "The task's passphrase.", body = PassphraseView))
+)]
 pub async fn show_passphrase(
     caller: Caller,
     pool: web::Data<PgPool>,

@@ -22,6 +22,14 @@ use crate::store::lifecycle;
 use crate::store::tasks::{self, TaskFilter};
 
 /// `POST /v3/tasks`.
+#[utoipa::path(
+    post,
+    path = "/v3/tasks",
+    operation_id = "CreateTask",
+    tag = "tasks",
+    request_body = NewTask,
+    responses((status = 200, description = "The new task's id.", body = crate::openapi::IdBody))
+)]
 pub async fn create(
     caller: Caller,
     pool: web::Data<PgPool>,
@@ -32,6 +40,14 @@ pub async fn create(
 }
 
 /// `GET /v3/tasks/{task_id}`.
+#[utoipa::path(
+    get,
+    path = "/v3/tasks/{task_id}",
+    operation_id = "ShowTask",
+    tag = "tasks",
+    params(("task_id" = String, Path, description = "The task's id (a UUID; another string names no task).")),
+    responses((status = 200, description = "The task.", body = TaskView))
+)]
 pub async fn show(caller: Caller, pool: web::Data<PgPool>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let id = task_id(&path)?;
     let record = fault::read_conn(&pool, async |conn| {
@@ -43,6 +59,14 @@ pub async fn show(caller: Caller, pool: web::Data<PgPool>, path: web::Path<Strin
 
 /// `GET /v3/tasks`: filters `state`, `name`, `id`, `source_server_id`,
 /// `enterprise_project_id`; `limit` 0–200 (default 100), `offset` 0–65535.
+#[utoipa::path(
+    get,
+    path = "/v3/tasks",
+    operation_id = "ListTasks",
+    tag = "tasks",
+    params(("state" = Option<TaskState>, Query, description = "Only tasks in this state."), ("name" = Option<String>, Query, description = "Only tasks of this name.", min_length = 0, max_length = 255, pattern = "^[^\\u0000]*$"), ("id" = Option<String>, Query, description = "Only the task of this id.", min_length = 1, max_length = 36, pattern = "^[^\\u0000]*$"), ("source_server_id" = Option<String>, Query, description = "Only the task of this source server.", min_length = 1, max_length = 36, pattern = "^[^\\u0000]*$"), ("enterprise_project_id" = Option<String>, Query, description = "Only tasks of this enterprise project.", min_length = 0, max_length = 255, pattern = "^[^\\u0000]*$"), ("limit" = Option<i64>, Query, description = "Page size (default 100)", minimum = 0, maximum = 200), ("offset" = Option<i64>, Query, description = "Tasks skipped (default 0)", minimum = 0, maximum = 65535)),
+    responses((status = 200, description = "A page of tasks and the count of all that match.", body = TaskList))
+)]
 pub async fn list(caller: Caller, pool: web::Data<PgPool>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let query = Query::parse(&req)?;
     let filter = TaskFilter {
@@ -68,7 +92,7 @@ pub async fn list(caller: Caller, pool: web::Data<PgPool>, req: HttpRequest) -> 
 }
 
 /// `GET /v3/tasks`'s body, serialized straight from the items (no intermediate JSON tree).
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct TaskList<'a> {
     count: i64,
     tasks: Vec<TaskListItem<'a>>,
@@ -80,6 +104,15 @@ fn uuid_or_nil(id: &str) -> Uuid {
 }
 
 /// `PUT /v3/tasks/{task_id}`: a partial update (see `model::task_patch`).
+#[utoipa::path(
+    put,
+    path = "/v3/tasks/{task_id}",
+    operation_id = "UpdateTask",
+    tag = "tasks",
+    params(("task_id" = String, Path, description = "The task's id (a UUID; another string names no task).")),
+    request_body = TaskPatch,
+    responses((status = 200, description = "The task's id.", body = crate::openapi::IdBody))
+)]
 pub async fn update(
     caller: Caller,
     pool: web::Data<PgPool>,
@@ -92,6 +125,14 @@ pub async fn update(
 }
 
 /// `DELETE /v3/tasks/{task_id}`: the task and everything below it; its source is free again.
+#[utoipa::path(
+    delete,
+    path = "/v3/tasks/{task_id}",
+    operation_id = "DeleteTask",
+    tag = "tasks",
+    params(("task_id" = String, Path, description = "The task's id (a UUID; another string names no task).")),
+    responses((status = 200, description = "Deleted.", body = crate::openapi::EmptyBody))
+)]
 pub async fn delete(
     caller: Caller,
     pool: web::Data<PgPool>,
@@ -103,6 +144,14 @@ pub async fn delete(
 }
 
 /// `POST /v3/tasks/delete`: several tasks, all or none.
+#[utoipa::path(
+    post,
+    path = "/v3/tasks/delete",
+    operation_id = "DeleteTasks",
+    tag = "tasks",
+    request_body = DeleteIds,
+    responses((status = 200, description = "All deleted.", body = crate::openapi::EmptyBody))
+)]
 pub async fn delete_many(
     caller: Caller,
     pool: web::Data<PgPool>,

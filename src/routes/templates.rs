@@ -26,6 +26,14 @@ fn template_id(raw: &str) -> Result<Uuid, ApiError> {
 }
 
 /// `POST /v3/vm/templates`: `{"template": TemplateRequest}` → `{"id"}`.
+#[utoipa::path(
+    post,
+    path = "/v3/vm/templates",
+    operation_id = "CreateTemplate",
+    tag = "templates",
+    request_body = TemplateBody,
+    responses((status = 200, description = "The new template's id.", body = crate::openapi::IdBody))
+)]
 pub async fn create(
     caller: Caller,
     pool: web::Data<PgPool>,
@@ -36,6 +44,14 @@ pub async fn create(
 }
 
 /// `GET /v3/vm/templates/{id}` → `{"template": …}`.
+#[utoipa::path(
+    get,
+    path = "/v3/vm/templates/{id}",
+    operation_id = "ShowTemplate",
+    tag = "templates",
+    params(("id" = String, Path, description = "The template's id (a UUID).")),
+    responses((status = 200, description = "The template.", body = TemplateShown))
+)]
 pub async fn show(caller: Caller, pool: web::Data<PgPool>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let id = template_id(&path)?;
     let template = fault::read_conn(&pool, async |conn| {
@@ -47,13 +63,13 @@ pub async fn show(caller: Caller, pool: web::Data<PgPool>, path: web::Path<Strin
 
 /// `GET /v3/vm/templates/{id}`'s body, serialized straight from the view (fields in the order
 /// of `TemplateResponseBody`).
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct TemplateShown {
     template: TemplateView,
 }
 
 /// `GET /v3/vm/templates`'s body.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct TemplateList {
     count: i64,
     templates: Vec<TemplateView>,
@@ -62,6 +78,14 @@ struct TemplateList {
 /// `GET /v3/vm/templates`: filters `name` (case-insensitive substring), `availability_zone`,
 /// `region`, `id`; `limit` 0–100 (default 50), `offset` 0–65535; newest first, exact count,
 /// `[]` past the end.
+#[utoipa::path(
+    get,
+    path = "/v3/vm/templates",
+    operation_id = "ListTemplate",
+    tag = "templates",
+    params(("name" = Option<String>, Query, description = "Only templates whose name contains this (any case).", min_length = 0, max_length = 255, pattern = "^[^\\u0000]*$"), ("availability_zone" = Option<String>, Query, description = "Only templates of this availability zone.", min_length = 0, max_length = 255, pattern = "^[^\\u0000]*$"), ("region" = Option<String>, Query, description = "Only templates of this region.", min_length = 0, max_length = 255, pattern = "^[^\\u0000]*$"), ("id" = Option<String>, Query, description = "Only the template of this id.", min_length = 1, max_length = 255, pattern = "^[^\\u0000]*$"), ("limit" = Option<i64>, Query, description = "Page size (default 50)", minimum = 0, maximum = 100), ("offset" = Option<i64>, Query, description = "Templates skipped (default 0)", minimum = 0, maximum = 65535)),
+    responses((status = 200, description = "A page of templates and the count of all that match.", body = TemplateList))
+)]
 pub async fn list(caller: Caller, pool: web::Data<PgPool>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let query = Query::parse(&req)?;
     let filter = TemplateFilter {
@@ -82,6 +106,15 @@ pub async fn list(caller: Caller, pool: web::Data<PgPool>, req: HttpRequest) -> 
 
 /// `PUT /v3/vm/templates/{id}`: replaces the template with the whole `TemplateRequest` sent
 /// (see `model::template::TemplateBody`) → `{}`.
+#[utoipa::path(
+    put,
+    path = "/v3/vm/templates/{id}",
+    operation_id = "UpdateTemplate",
+    tag = "templates",
+    params(("id" = String, Path, description = "The template's id (a UUID).")),
+    request_body = TemplateBody,
+    responses((status = 200, description = "Replaced.", body = crate::openapi::EmptyBody))
+)]
 pub async fn update(
     caller: Caller,
     pool: web::Data<PgPool>,
@@ -96,6 +129,14 @@ pub async fn update(
 }
 
 /// `DELETE /v3/vm/templates/{id}` → `{}`.
+#[utoipa::path(
+    delete,
+    path = "/v3/vm/templates/{id}",
+    operation_id = "DeleteTemplate",
+    tag = "templates",
+    params(("id" = String, Path, description = "The template's id (a UUID).")),
+    responses((status = 200, description = "Deleted.", body = crate::openapi::EmptyBody))
+)]
 pub async fn delete(
     caller: Caller,
     pool: web::Data<PgPool>,
@@ -110,6 +151,14 @@ pub async fn delete(
 
 /// `POST /v3/vm/templates/delete` (`{"ids": […]}`): all or none; an id that names no template
 /// of the domain is a 404 `SMS.8010` naming it, and nothing is deleted.
+#[utoipa::path(
+    post,
+    path = "/v3/vm/templates/delete",
+    operation_id = "DeleteTemplates",
+    tag = "templates",
+    request_body = DeleteIds,
+    responses((status = 200, description = "All deleted.", body = crate::openapi::EmptyBody))
+)]
 pub async fn delete_many(
     caller: Caller,
     pool: web::Data<PgPool>,
@@ -124,6 +173,14 @@ pub async fn delete_many(
 
 /// `GET /v3/vm/templates/{id}/target-password` → `{"template_id", "target_password"}`
 /// (`null` when the template has none).
+#[utoipa::path(
+    get,
+    path = "/v3/vm/templates/{id}/target-password",
+    operation_id = "ShowTargetPassword",
+    tag = "templates",
+    params(("id" = String, Path, description = "The template's id (a UUID).")),
+    responses((status = 200, description = "The template's target password.", body = TargetPassword))
+)]
 pub async fn target_password(
     caller: Caller,
     pool: web::Data<PgPool>,
@@ -138,7 +195,7 @@ pub async fn target_password(
 }
 
 /// `ShowTargetPasswordResponse`.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct TargetPassword {
     template_id: Uuid,
     target_password: Option<String>,

@@ -2,16 +2,19 @@
 
 mod fixtures;
 mod helpers;
+mod venv;
 
 mod atomicity;
 mod counts;
 mod create_round_trip;
 mod create_validation;
 mod faults;
+mod fuzz;
 mod lifecycle;
 mod list;
 mod metrics;
 mod migprojects;
+mod openapi;
 mod sdk_suite;
 mod seeding;
 mod signing;

@@ -35,6 +35,11 @@ pub type NetworkInput = Node<Network, NetworkMembers>;
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct NetworkId(pub Option<i64>);
 
+crate::openapi::custom_schema!(
+    NetworkId,
+    ObjectBuilder::new().schema_type(Type::String).max_length(Some(255)).pattern(Some("^([0-9]+)?$"))
+);
+
 impl<'de> Deserialize<'de> for NetworkId {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<NetworkId, D::Error> {
         let text = Text255::deserialize(deserializer)?;

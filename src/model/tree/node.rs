@@ -7,10 +7,14 @@
 //! pass: member keys go to the members, every other entry is handed to the attributes'
 //! own `Deserialize` as it is read, so each error keeps its full path.
 
+use std::borrow::Cow;
 use std::marker::PhantomData;
 
 use serde::de::{DeserializeSeed, Deserializer, IntoDeserializer, MapAccess, Visitor};
 use serde::Deserialize;
+use utoipa::openapi::schema::{Object, Schema};
+use utoipa::openapi::RefOr;
+use utoipa::ToSchema;
 
 /// The keys of a node that are not attributes.
 pub trait Members: Default {
@@ -28,6 +32,37 @@ pub struct Node<A, M> {
 impl<'de, A: Deserialize<'de>, M: Members> Deserialize<'de> for Node<A, M> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         deserializer.deserialize_map(NodeVisitor(PhantomData))
+    }
+}
+
+/// In the OpenAPI document a node is one object (utoipa's `PartialSchema` follows): its attributes' properties and its members'.
+/// It is named after its attributes (`Disk` → `DiskInput`).
+impl<A: ToSchema, M: Members + ToSchema> utoipa::__dev::ComposeSchema for Node<A, M> {
+    fn compose(_: Vec<RefOr<Schema>>) -> RefOr<Schema> {
+        let mut node = object_of::<A>();
+        let members = object_of::<M>();
+        node.properties.extend(members.properties);
+        node.required.extend(members.required);
+        node.into()
+    }
+}
+
+impl<A: ToSchema, M: Members + ToSchema> ToSchema for Node<A, M> {
+    fn name() -> Cow<'static, str> {
+        Cow::Owned(format!("{}Input", A::name()))
+    }
+
+    fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+        A::schemas(schemas);
+        M::schemas(schemas);
+    }
+}
+
+/// The object schema of a struct (whose derive makes one).
+fn object_of<T: ToSchema>() -> Object {
+    match T::schema() {
+        RefOr::T(Schema::Object(object)) => object,
+        _ => unreachable!("{} is a struct, so its schema is an object", T::name()),
     }
 }
 
@@ -87,7 +122,7 @@ impl<'de, A: MapAccess<'de>, M: Members> MapAccess<'de> for Attributes<'_, A, M>
 macro_rules! members {
     ($(#[$meta:meta])* $name:ident { $($field:ident : $ty:ty),* $(,)? }) => {
         $(#[$meta])*
-        #[derive(Debug, Clone, Default, PartialEq)]
+        #[derive(Debug, Clone, Default, PartialEq, utoipa::ToSchema)]
         pub struct $name {
             $(pub $field: $ty),*
         }
@@ -112,7 +147,7 @@ mod tests {
     use super::*;
     use crate::model::values::Int32;
 
-    #[derive(Debug, Clone, Deserialize, PartialEq)]
+    #[derive(Debug, Clone, Deserialize, PartialEq, utoipa::ToSchema)]
     pub struct Attrs {
         pub size: Option<Int32<0, 9>>,
     }

@@ -76,7 +76,7 @@ impl<'a> ServerTree<'a> {
 }
 
 /// `VolumeGroups`, with its id and logical volumes.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct VolumeGroupView<'a> {
     pub id: i64,
     #[serde(flatten)]
@@ -85,7 +85,7 @@ pub struct VolumeGroupView<'a> {
 }
 
 /// `LogicalVolumes`, with its id.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct LogicalVolumeView<'a> {
     pub id: i64,
     #[serde(flatten)]
@@ -93,7 +93,7 @@ pub struct LogicalVolumeView<'a> {
 }
 
 /// `BtrfsFileSystem` with its id and subvolumes. Show-task serves each as JSON text.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct BtrfsView<'a> {
     pub id: i64,
     #[serde(flatten)]
@@ -102,7 +102,7 @@ pub struct BtrfsView<'a> {
 }
 
 /// `NetWork`; the SDK types its id as a string.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct NetworkView<'a> {
     pub id: String,
     #[serde(flatten)]
@@ -110,7 +110,7 @@ pub struct NetworkView<'a> {
 }
 
 /// `TargetDisk` of show-task (page 000): no `inode_size`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct TargetDiskView<'a> {
     pub id: i64,
     pub device_use: Option<DeviceUse>,
@@ -126,7 +126,7 @@ pub struct TargetDiskView<'a> {
 }
 
 /// `TargetPhysicalVolumes` of show-task (page 000): no inode figures, no cluster size.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct TargetPhysicalVolumeView<'a> {
     pub id: i64,
     pub device_use: Option<&'a Text255>,
@@ -179,7 +179,7 @@ impl<'a> TargetDiskView<'a> {
 }
 
 /// `ServerDisk` of a source server (show-source): no `disk_id`, no `disk_index`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ServerDiskView<'a> {
     pub id: i64,
     pub name: Option<&'a Text255>,
@@ -194,7 +194,7 @@ pub struct ServerDiskView<'a> {
 }
 
 /// `PhysicalVolume` of a source server's disk: no `free_size`, no `relation_name`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct PhysicalVolumeView<'a> {
     pub id: i64,
     pub device_use: Option<&'a Text255>,
@@ -249,7 +249,7 @@ impl<'a> ServerDiskView<'a> {
 
 /// `DiskIntargetServer`: a source disk as the target's proposed layout (`init_target_server` of
 /// show-source, which Terraform copies into a new task when it is given no target disks).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct TargetLayoutDiskView<'a> {
     pub name: Option<&'a Text255>,
     pub size: Option<NonNegative>,
@@ -259,7 +259,7 @@ pub struct TargetLayoutDiskView<'a> {
 }
 
 /// `PhysicalVolumes` of a `DiskIntargetServer`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct TargetLayoutVolumeView<'a> {
     pub device_use: Option<&'a Text255>,
     pub file_system: Option<&'a Text255>,
