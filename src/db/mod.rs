@@ -1,14 +1,17 @@
 //! Reaching PostgreSQL at start: waiting for a configured server, or starting a private cluster
-//! in place of the embedded default; creating the database; running migrations; the pool.
+//! in place of the embedded default; creating the database; running migrations; the pools (how
+//! a connection is set up, also behind a transaction pooler). `reads` decides where list pages
+//! are read: a streaming replica or the primary.
 
 mod cluster;
+pub mod reads;
 
 use std::str::FromStr;
 use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, Context};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::{ConnectOptions, Connection, PgConnection, PgPool};
+use sqlx::{ConnectOptions, Connection, Executor, PgConnection, PgPool};
 
 pub use cluster::LocalCluster;
 
@@ -23,18 +26,22 @@ const MIGRATION_LOCK_KEY: i64 = 0x736d_732d_7461_736b;
 
 /// Where the database is, and the private cluster that serves it, if we had to start one.
 pub struct Database {
+    /// The server itself (`database.direct_url`, else `database.url`): for migrations.
     pub url: String,
+    /// What the pool connects to: `database.url`, possibly a pooler in front of `url`.
+    pub pool_url: String,
     pub cluster: Option<LocalCluster>,
 }
 
 impl Database {
-    /// Finds the server of `settings.url()` and creates the database on it if it is missing.
+    /// Finds the server of `settings.direct_url()` and creates the database on it if it is
+    /// missing.
     ///
     /// With the embedded default URL (none configured) and `local_cluster`, a server that does
     /// not answer is replaced by a private cluster. Otherwise the server is waited for, with
     /// backoff, for `start_timeout_secs`, and never replaced.
     pub async fn locate(settings: &DatabaseSettings) -> anyhow::Result<Database> {
-        let configured = settings.url();
+        let configured = settings.direct_url();
         let options = PgConnectOptions::from_str(configured).context("invalid database.url")?;
         let database = options.get_database().unwrap_or("postgres").to_string();
         let attempt_timeout = Duration::from_secs(settings.connect_timeout_secs);
@@ -56,11 +63,14 @@ impl Database {
             (configured.to_string(), None)
         };
         create_database_if_missing(&url).await?;
-        Ok(Database { url, cluster })
+        // A private cluster stands in only for the embedded default, which names no pooler.
+        let pool_url = if cluster.is_some() { url.clone() } else { settings.url().to_string() };
+        Ok(Database { url, pool_url, cluster })
     }
 
     pub async fn pool(&self, settings: &DatabaseSettings) -> anyhow::Result<PgPool> {
-        pool(&self.url, settings.pool_size, Duration::from_secs(settings.connect_timeout_secs)).await
+        let options = pool_options(settings).connect_with(connect_options(&self.pool_url, settings)?);
+        options.await.context("cannot connect to PostgreSQL")
     }
 
     /// Stops the private cluster, if we started one.
@@ -71,19 +81,60 @@ impl Database {
     }
 }
 
+/// A pool on `url` with the default settings but `size` and `acquire_timeout` (tests, bench).
 pub async fn pool(url: &str, size: u32, acquire_timeout: Duration) -> anyhow::Result<PgPool> {
-    let options = PgConnectOptions::from_str(url)?
+    let mut settings = crate::settings::Settings::defaults().database;
+    settings.pool_size = size;
+    settings.connect_timeout_secs = acquire_timeout.as_secs().max(1);
+    pool_options(&settings).connect_with(connect_options(url, &settings)?).await.context("cannot connect to PostgreSQL")
+}
+
+/// How a connection to `url` is opened, for every pool of the service (primary and replica).
+pub fn connect_options(url: &str, settings: &DatabaseSettings) -> anyhow::Result<PgConnectOptions> {
+    let mut options = PgConnectOptions::from_str(url)
+        .with_context(|| format!("invalid database URL {}", redact(url)))?
         .log_statements(tracing::log::LevelFilter::Trace)
         .log_slow_statements(tracing::log::LevelFilter::Warn, Duration::from_secs(1));
-    PgPoolOptions::new()
-        .max_connections(size)
+    if !settings.prepared_statements {
+        // A transaction pooler serves a connection's transactions from different server
+        // connections: a cached named statement would be missing there, or clash with another
+        // client's of the same name. Note that capacity 0 alone does not make sqlx 0.8 send
+        // unnamed statements (it still names each one, and never closes it): `pool_options`
+        // deallocates them before a connection goes back. PgBouncer refuses startup parameters
+        // it does not know, and `extra_float_digits` is one (results are binary anyway).
+        options = options.statement_cache_capacity(0).extra_float_digits(None);
+    }
+    Ok(options)
+}
+
+/// The pool's own settings, and behind a transaction pooler (`prepared_statements = false`)
+/// the checkout discipline that makes sqlx work there:
+///
+/// - sqlx runs a statement with parameters in two round trips (Parse/Describe/Sync, then
+///   Bind/Execute/Sync). Outside a transaction a pooler may hand the second to another server
+///   connection, where the statement does not exist, or is another client's unnamed one. So
+///   each checkout is one transaction: `BEGIN` when the connection leaves the pool, `COMMIT`
+///   when it comes back. A handler's own transaction (`pool.begin()`) then commits at its own
+///   `COMMIT`, before the response, as without a pooler; the nested `BEGIN` only warns, and
+///   `SET LOCAL client_min_messages` keeps that warning out of the logs.
+/// - The statements of a checkout are deallocated in the same transaction, so the server
+///   connection goes back to the pooler with none (names restart at each client connection).
+pub fn pool_options(settings: &DatabaseSettings) -> PgPoolOptions {
+    let options = PgPoolOptions::new()
+        .max_connections(settings.pool_size)
         // No ping before each checkout: it is a round trip per request, and a dead connection
         // fails its query and is replaced anyway.
         .test_before_acquire(false)
-        .acquire_timeout(acquire_timeout)
-        .connect_with(options)
-        .await
-        .context("cannot connect to PostgreSQL")
+        .acquire_timeout(Duration::from_secs(settings.connect_timeout_secs));
+    if settings.prepared_statements {
+        return options;
+    }
+    const CHECKOUT_BEGINS: &str = "BEGIN; SET LOCAL client_min_messages = error";
+    const CHECKOUT_ENDS: &str = "SELECT set_config('client_min_messages', 'error', true); DEALLOCATE ALL; COMMIT";
+    options
+        .after_connect(|conn, _| Box::pin(async move { conn.execute(CHECKOUT_BEGINS).await.map(drop) }))
+        .before_acquire(|conn, _| Box::pin(async move { conn.execute(CHECKOUT_BEGINS).await.map(|_| true) }))
+        .after_release(|conn, _| Box::pin(async move { conn.execute(CHECKOUT_ENDS).await.map(|_| true) }))
 }
 
 /// Waits until the server of `settings.url()` answers, retrying with [`backoff`] until

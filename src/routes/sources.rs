@@ -10,6 +10,7 @@ use uuid::Uuid;
 use super::path::source_id;
 use super::query::Query;
 use crate::auth::Caller;
+use crate::db::reads::ListReads;
 use crate::error::ApiError;
 use crate::extract::JsonBody;
 use crate::model::enums::SourceState;
@@ -56,7 +57,8 @@ struct SourceList<'a> {
 
 /// `GET /v3/sources`: filters `state`, `name`, `id`, `ip`, `connected`,
 /// `enterprise_project_id`; `limit` (default 200) and `offset`.
-pub async fn list(caller: Caller, pool: web::Data<PgPool>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+/// Read through `ListReads` (a replica when configured).
+pub async fn list(caller: Caller, reads: web::Data<ListReads>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let query = Query::parse(&req)?;
     let filter = SourceFilter {
         state: query.word::<SourceState>("state")?,
@@ -71,8 +73,10 @@ pub async fn list(caller: Caller, pool: web::Data<PgPool>, req: HttpRequest) -> 
     };
     let limit = query.integer("limit", 0, 200, 200)?;
     let offset = query.integer("offset", 0, 65535, 0)?;
-    let mut conn = pool.acquire().await?;
-    let (count, rows) = servers::list_sources(&mut conn, &caller.domain, &filter, limit, offset).await?;
+    let (domain, filter) = (&caller.domain, &filter);
+    let (count, rows) = reads
+        .read(|mut conn| async move { servers::list_sources(&mut conn, domain, filter, limit, offset).await })
+        .await?;
     let source_servers = rows.iter().map(SourceListItem::from).collect();
     Ok(HttpResponse::Ok().json(SourceList { count, source_servers }))
 }
@@ -173,7 +177,8 @@ pub async fn overview(caller: Caller, pool: web::Data<PgPool>) -> Result<HttpRes
 
 /// `GET /v3/errors` (`ListErrorServers`): `limit` 0–100 (default 50), `offset` mandatory
 /// (0–65535), filters `enterprise_project_id` (the task's) and `migproject`.
-pub async fn errors(caller: Caller, pool: web::Data<PgPool>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+/// Read through `ListReads` (a replica when configured).
+pub async fn errors(caller: Caller, reads: web::Data<ListReads>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let query = Query::parse(&req)?;
     let limit = query.integer("limit", 0, 100, 50)?;
     if query.text("offset", 0, 255)?.is_none() {
@@ -187,15 +192,11 @@ pub async fn errors(caller: Caller, pool: web::Data<PgPool>, req: HttpRequest) -
         .text("migproject", 0, 255)?
         .filter(|id| !id.is_empty())
         .map(|id| Uuid::parse_str(&id).unwrap_or(Uuid::nil()));
-    let mut conn = pool.acquire().await?;
-    let page = servers::list_error_sources(
-        &mut conn,
-        &caller.domain,
-        enterprise_project_id.as_deref(),
-        migproject,
-        limit,
-        offset,
-    )
-    .await?;
+    let (domain, enterprise_project_id) = (&caller.domain, enterprise_project_id.as_deref());
+    let page = reads
+        .read(|mut conn| async move {
+            servers::list_error_sources(&mut conn, domain, enterprise_project_id, migproject, limit, offset).await
+        })
+        .await?;
     Ok(HttpResponse::Ok().json(page))
 }

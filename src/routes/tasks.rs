@@ -9,6 +9,7 @@ use uuid::Uuid;
 use super::path::task_id;
 use super::query::Query;
 use crate::auth::Caller;
+use crate::db::reads::ListReads;
 use crate::error::ApiError;
 use crate::extract::JsonBody;
 use crate::model::enums::TaskState;
@@ -40,7 +41,8 @@ pub async fn show(caller: Caller, pool: web::Data<PgPool>, path: web::Path<Strin
 
 /// `GET /v3/tasks`: filters `state`, `name`, `id`, `source_server_id`,
 /// `enterprise_project_id`; `limit` 0–200 (default 100), `offset` 0–65535.
-pub async fn list(caller: Caller, pool: web::Data<PgPool>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+/// Read through `ListReads` (a replica when configured), the count on the page's connection.
+pub async fn list(caller: Caller, reads: web::Data<ListReads>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let query = Query::parse(&req)?;
     let filter = TaskFilter {
         state: query.word::<TaskState>("state")?,
@@ -51,13 +53,18 @@ pub async fn list(caller: Caller, pool: web::Data<PgPool>, req: HttpRequest) -> 
     };
     let limit = query.integer("limit", 0, 200, 100)?;
     let offset = query.integer("offset", 0, 65535, 0)?;
-    let mut conn = pool.acquire().await?;
-    let count = tasks::count(&mut conn, &caller.domain, &filter).await?;
-    let page = if limit == 0 {
-        TaskPage::default()
-    } else {
-        tasks::page(&mut conn, &caller.domain, &filter, limit, offset).await?
-    };
+    let (domain, filter) = (&caller.domain, &filter);
+    let (count, page) = reads
+        .read(|mut conn| async move {
+            let count = tasks::count(&mut conn, domain, filter).await?;
+            let page = if limit == 0 {
+                TaskPage::default()
+            } else {
+                tasks::page(&mut conn, domain, filter, limit, offset).await?
+            };
+            Ok::<_, sqlx::Error>((count, page))
+        })
+        .await?;
     Ok(HttpResponse::Ok().json(TaskList { count, tasks: page.items() }))
 }
 

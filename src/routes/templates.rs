@@ -9,6 +9,7 @@ use uuid::Uuid;
 
 use super::query::Query;
 use crate::auth::Caller;
+use crate::db::reads::ListReads;
 use crate::error::ApiError;
 use crate::extract::JsonBody;
 use crate::model::lifecycle::DeleteIds;
@@ -59,7 +60,8 @@ struct TemplateList {
 /// `GET /v3/vm/templates`: filters `name` (case-insensitive substring), `availability_zone`,
 /// `region`, `id`; `limit` 0–100 (default 50), `offset` 0–65535; newest first, exact count,
 /// `[]` past the end.
-pub async fn list(caller: Caller, pool: web::Data<PgPool>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+/// Read through `ListReads` (a replica when configured).
+pub async fn list(caller: Caller, reads: web::Data<ListReads>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let query = Query::parse(&req)?;
     let filter = TemplateFilter {
         name: query.text("name", 0, 255)?,
@@ -70,8 +72,9 @@ pub async fn list(caller: Caller, pool: web::Data<PgPool>, req: HttpRequest) -> 
     };
     let limit = query.integer("limit", 0, 100, 50)?;
     let offset = query.integer("offset", 0, 65535, 0)?;
-    let mut conn = pool.acquire().await?;
-    let (count, templates) = templates::list(&mut conn, &caller.domain, &filter, limit, offset).await?;
+    let (domain, filter) = (&caller.domain, &filter);
+    let (count, templates) =
+        reads.read(|mut conn| async move { templates::list(&mut conn, domain, filter, limit, offset).await }).await?;
     Ok(HttpResponse::Ok().json(TemplateList { count, templates }))
 }
 
