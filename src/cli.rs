@@ -205,7 +205,8 @@ async fn seed_tasks(
     seed: u64,
 ) -> anyhow::Result<()> {
     crate::db::migrate(&database.url).await?;
-    let pool = database.pool(&settings.database).await?;
+    // Straight to the server: the load ends with VACUUM, which no transaction pooler can run.
+    let pool = database.direct_pool(&settings.database).await?;
     let report = crate::seed::seed(&pool, domain, tasks, seed, true).await?;
     let secs = report.elapsed.as_secs_f64();
     println!(

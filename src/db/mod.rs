@@ -73,6 +73,13 @@ impl Database {
         options.await.context("cannot connect to PostgreSQL")
     }
 
+    /// A pool on the server itself (`url`), bypassing any pooler, with prepared statements.
+    pub async fn direct_pool(&self, settings: &DatabaseSettings) -> anyhow::Result<PgPool> {
+        let direct = DatabaseSettings { prepared_statements: true, ..settings.clone() };
+        let options = pool_options(&direct).connect_with(connect_options(&self.url, &direct)?);
+        options.await.context("cannot connect to PostgreSQL")
+    }
+
     /// Stops the private cluster, if we started one.
     pub fn shutdown(self) {
         if let Some(cluster) = self.cluster {
@@ -117,8 +124,11 @@ pub fn connect_options(url: &str, settings: &DatabaseSettings) -> anyhow::Result
 ///   when it comes back. A handler's own transaction (`pool.begin()`) then commits at its own
 ///   `COMMIT`, before the response, as without a pooler; the nested `BEGIN` only warns, and
 ///   `SET LOCAL client_min_messages` keeps that warning out of the logs.
-/// - The statements of a checkout are deallocated in the same transaction, so the server
-///   connection goes back to the pooler with none (names restart at each client connection).
+/// - sqlx names every statement (`sqlx_s_1`, … per client connection, even with its cache
+///   off) and never closes them, so a server connection can hold another client's statement
+///   of the same name. A checkout starts with `DEALLOCATE ALL` inside its transaction, while
+///   the server connection is ours; it ends with one too, so that idle server connections
+///   hold none.
 pub fn pool_options(settings: &DatabaseSettings) -> PgPoolOptions {
     let options = PgPoolOptions::new()
         .max_connections(settings.pool_size)
@@ -129,12 +139,26 @@ pub fn pool_options(settings: &DatabaseSettings) -> PgPoolOptions {
     if settings.prepared_statements {
         return options;
     }
-    const CHECKOUT_BEGINS: &str = "BEGIN; SET LOCAL client_min_messages = error";
-    const CHECKOUT_ENDS: &str = "SELECT set_config('client_min_messages', 'error', true); DEALLOCATE ALL; COMMIT";
     options
-        .after_connect(|conn, _| Box::pin(async move { conn.execute(CHECKOUT_BEGINS).await.map(drop) }))
-        .before_acquire(|conn, _| Box::pin(async move { conn.execute(CHECKOUT_BEGINS).await.map(|_| true) }))
-        .after_release(|conn, _| Box::pin(async move { conn.execute(CHECKOUT_ENDS).await.map(|_| true) }))
+        .after_connect(|conn, _| Box::pin(async move { begin_checkout(conn).await }))
+        .before_acquire(|conn, _| Box::pin(async move { begin_checkout(conn).await.map(|()| true) }))
+        .after_release(|conn, _| Box::pin(async move { end_checkout(conn).await.map(|()| true) }))
+}
+
+async fn begin_checkout(conn: &mut PgConnection) -> sqlx::Result<()> {
+    conn.execute("BEGIN; SET LOCAL client_min_messages = error; DEALLOCATE ALL").await.map(drop)
+}
+
+/// Commits the checkout's transaction, if the handler did not end it itself (the `COMMIT`
+/// would then warn: the setting, local to this query's implicit transaction, silences it). A
+/// transaction that a failed statement aborted cannot run the first query: it is rolled back.
+async fn end_checkout(conn: &mut PgConnection) -> sqlx::Result<()> {
+    let ended = conn.execute("SELECT set_config('client_min_messages', 'error', true); DEALLOCATE ALL; COMMIT").await;
+    match ended {
+        Ok(_) => Ok(()),
+        Err(sqlx::Error::Database(_)) => conn.execute("ROLLBACK").await.map(drop),
+        Err(err) => Err(err),
+    }
 }
 
 /// Waits until the server of `settings.url()` answers, retrying with [`backoff`] until

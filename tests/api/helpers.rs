@@ -10,6 +10,7 @@
 
 use std::collections::BTreeMap;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{json, Value};
@@ -17,6 +18,7 @@ use sqlx::postgres::PgConnectOptions;
 use sqlx::{Connection, PgConnection, PgPool};
 use tokio::sync::OnceCell;
 
+use sms_tasks::db::reads::ListReads;
 use sms_tasks::db::LocalCluster;
 use sms_tasks::settings::{AccessKeySetting, Settings, TokenSetting};
 use sms_tasks::startup::Application;
@@ -104,12 +106,21 @@ pub struct TestApp {
     pub client: reqwest::Client,
     /// A pool on the test's own database, for checks behind the API.
     pub pool: PgPool,
+    /// Where the app reads list pages (its replica and fallback counters).
+    pub list_reads: Arc<ListReads>,
     database: String,
     server: String,
 }
 
 /// Starts the service on a fresh, migrated database.
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_, _| {}).await
+}
+
+/// [`spawn_app`] with the settings changed by `adjust`, which gets them and the test database's
+/// direct URL (for example to point `database.url` at a pooler in front of it). The app's pool
+/// follows the adjusted settings; `TestApp::pool` stays on the direct URL.
+pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings, &str)) -> TestApp {
     let server = server_url().await.to_string();
     let database = format!("sms_test_{}", uuid::Uuid::new_v4().simple());
     let mut admin = PgConnection::connect(&server).await.expect("connect to the test server");
@@ -130,11 +141,21 @@ pub async fn spawn_app() -> TestApp {
         AccessKeySetting { access_key: AK_A.into(), secret_key: SK_A.into(), domain_id: DOMAIN_A.into() },
         AccessKeySetting { access_key: AK_B.into(), secret_key: SK_B.into(), domain_id: DOMAIN_B.into() },
     ];
+    adjust(&mut settings, &url);
     let pool = sms_tasks::db::pool(&url, 10, Duration::from_secs(10)).await.unwrap();
-    let app = Application::build(&settings, pool.clone()).await.expect("the application builds");
+    let app_pool = if settings.database.url() == url {
+        pool.clone()
+    } else {
+        let mut database = settings.database.clone();
+        database.connect_timeout_secs = 10;
+        let options = sms_tasks::db::connect_options(database.url(), &database).unwrap();
+        sms_tasks::db::pool_options(&database).connect_with(options).await.expect("the app's pool connects")
+    };
+    let app = Application::build(&settings, app_pool).await.expect("the application builds");
     let address = format!("http://{}", app.address());
+    let list_reads = app.list_reads();
     tokio::spawn(app.run_until_stopped());
-    TestApp { address, client: reqwest::Client::new(), pool, database, server }
+    TestApp { address, client: reqwest::Client::new(), pool, list_reads, database, server }
 }
 
 impl Drop for TestApp {

@@ -10,6 +10,7 @@ mod create_validation;
 mod lifecycle;
 mod list;
 mod migprojects;
+mod pgbouncer;
 mod sdk_suite;
 mod seeding;
 mod signing;
