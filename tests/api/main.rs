@@ -11,6 +11,7 @@ mod lifecycle;
 mod list;
 mod migprojects;
 mod pgbouncer;
+mod replica;
 mod sdk_suite;
 mod seeding;
 mod signing;
