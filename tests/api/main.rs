@@ -7,6 +7,7 @@ mod atomicity;
 mod counts;
 mod create_round_trip;
 mod create_validation;
+mod instances;
 mod lifecycle;
 mod list;
 mod migprojects;
