@@ -15,7 +15,10 @@ use crate::startup::{sms_tasks, DropDatabase, Instance, WorkDir};
 
 /// The fields each instance sets on every kept task, all at once: instance `i` writes
 /// `FIELDS[i]`.
-const FIELDS: [(&str, fn(usize) -> Value); 3] = [
+/// A field's value for task `i`.
+type FieldValue = fn(usize) -> Value;
+
+const FIELDS: [(&str, FieldValue); 3] = [
     ("name", |task| json!(format!("renamed-{task}"))),
     ("priority", |_| json!(2)),
     ("speed_limit", |task| json!(100 + task)),
@@ -136,7 +139,7 @@ async fn three_instances_on_one_database_migrate_once_keep_counts_exact_and_lose
 
     // Every fifth task is deleted; every other one gets, at the same time, one field from each
     // instance and a start through one of them.
-    let doomed = |i: usize| i % 5 == 0;
+    let doomed = |i: usize| i.is_multiple_of(5);
     let mut writes = JoinSet::new();
     for (&i, id) in &tasks {
         let token = tokens[i % 2];
