@@ -132,6 +132,14 @@ impl std::fmt::Debug for TokenSetting {
     }
 }
 
+/// Whether a postgres:// URL lists several `host:port` pairs (libpq's multi-host form).
+fn names_several_hosts(url: &str) -> bool {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let authority = rest.split(['/', '?']).next().unwrap_or_default();
+    let hosts = authority.rsplit_once('@').map_or(authority, |(_, hosts)| hosts);
+    hosts.contains(',')
+}
+
 impl Settings {
     /// The built-in defaults alone (no file, no environment).
     pub fn defaults() -> Settings {
@@ -185,6 +193,20 @@ impl Settings {
         for (key, url) in [("replica_url", &self.database.replica_url), ("direct_url", &self.database.direct_url)] {
             if url.as_deref().is_some_and(|u| !is_postgres(u)) {
                 bail!("invalid settings: database.{key} must be a postgres:// URL");
+            }
+        }
+        let urls = [
+            ("url", Some(self.database.url())),
+            ("replica_url", self.database.replica_url.as_deref()),
+            ("direct_url", self.database.direct_url.as_deref()),
+        ];
+        for (key, url) in urls {
+            if url.is_some_and(names_several_hosts) {
+                bail!(
+                    "invalid settings: database.{key} names several hosts; the service's driver (sqlx) connects to \
+                     one address, so put a single endpoint that follows the primary in front (HAProxy on \
+                     Patroni's REST checks, a virtual IP, or PgBouncer): see docs/scaling.md"
+                );
             }
         }
         if !self.database.prepared_statements && self.database.direct_url.is_none() {
@@ -345,6 +367,14 @@ mod tests {
         let settings = Settings::load_from(None, env(&vars)).unwrap();
         assert_eq!(settings.database.direct_url(), CONFIGURED);
         assert_eq!(settings.database.url(), "postgres://app@pgbouncer:6432/app");
+    }
+
+    #[test]
+    fn a_multi_host_url_is_refused_with_a_pointer_to_the_docs() {
+        let url = "postgres://app:secret@db1:5432,db2:5432/app?target_session_attrs=read-write";
+        let err = Settings::load_from(None, env(&[("DATABASE_URL", url)])).unwrap_err().to_string();
+        assert!(err.contains("database.url names several hosts") && err.contains("docs/scaling.md"), "{err}");
+        assert!(!names_several_hosts("postgres://app:p,w@db1:5432/app?options=a,b"));
     }
 
     #[test]
