@@ -66,6 +66,8 @@ struct Replica {
     fallbacks: [AtomicU64; 3],
     /// Lists read from the replica.
     served: AtomicU64,
+    /// When a check last found the replica caught up with the primary.
+    caught_up_at: Mutex<Option<Instant>>,
 }
 
 impl ListReads {
@@ -98,6 +100,7 @@ impl ListReads {
                 verdict: Mutex::new(None),
                 fallbacks: Default::default(),
                 served: AtomicU64::new(0),
+                caught_up_at: Mutex::new(None),
             }),
         })
     }
@@ -176,9 +179,10 @@ impl Replica {
 
     /// Measures the replica: reachable, and how far its replay is behind the primary's flushed
     /// WAL. Caught up (replayed at least what the primary had flushed just before) is lag 0;
-    /// otherwise the lag is the age of the last transaction it replayed. After a long idle
-    /// period the first write can thus look like lag for one interval: lists then come from the
-    /// primary, which is always correct.
+    /// otherwise the lag is the age of the last transaction it replayed, or the time since a
+    /// check last found it caught up, whichever is less (it had everything then, so it is at
+    /// most that stale). After a long idle period without checks the first write can look like
+    /// lag for one interval: lists then come from the primary, which is always correct.
     async fn check(&self, primary: &PgPool) -> sqlx::Result<Option<Fallback>> {
         // A primary that does not answer cannot say how far behind the replica is; the lists
         // are then better served by the replica than not at all.
@@ -199,10 +203,13 @@ impl Replica {
             return Ok(None);
         }
         let caught_up = matches!((replayed, flushed), (Some(r), Some(f)) if r >= f) || flushed.is_none();
+        let mut caught_up_at = self.caught_up_at.lock().unwrap();
         if caught_up {
+            *caught_up_at = Some(Instant::now());
             return Ok(None);
         }
-        let lag = Duration::from_millis(age_ms.map_or(u64::MAX, |ms| ms.max(0) as u64));
+        let replay_age = Duration::from_millis(age_ms.map_or(u64::MAX, |ms| ms.max(0) as u64));
+        let lag = caught_up_at.map_or(replay_age, |at| replay_age.min(at.elapsed()));
         Ok((lag > self.max_lag).then_some(Fallback::Lag))
     }
 
