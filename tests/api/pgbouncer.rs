@@ -13,6 +13,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::json;
+use sqlx::Connection;
 use tokio::task::JoinSet;
 
 use crate::helpers::*;
@@ -175,4 +176,72 @@ async fn the_smoke_path_works_concurrently_through_pgbouncer_in_transaction_mode
     }
     let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM tasks").fetch_one(&app.pool).await.unwrap();
     assert_eq!(rows, 12);
+}
+
+/// `sms-tasks serve` itself behind pgbouncer: it creates and migrates the missing database
+/// through `direct_url` (a transaction pooler cannot hold the migration lock) and serves
+/// through the pooler.
+#[tokio::test]
+async fn serve_migrates_through_the_direct_url_and_serves_through_pgbouncer() {
+    use crate::startup::{sms_tasks, DropDatabase, Instance, WorkDir};
+
+    let Some(binary) = pgbouncer_binary() else {
+        eprintln!(
+            "SKIPPED serve_migrates_through_the_direct_url_and_serves_through_pgbouncer: \
+             no pgbouncer binary (apt-get install pgbouncer)"
+        );
+        return;
+    };
+    let server = server_url().await.to_string();
+    let bouncer = PgBouncer::start(&binary, &server, 2);
+    let name = format!("sms_test_bouncer_{}", uuid::Uuid::new_v4().simple());
+    let _cleanup = DropDatabase { server: server.clone(), name: name.clone() };
+    let direct = database_url(&server, &name);
+    let pooled = bouncer.url_for(&direct);
+    let dir = WorkDir::new();
+    let config = dir.0.join("bouncer.toml");
+    std::fs::write(&config, format!("[[auth.tokens]]\ntoken = \"{TOKEN_A}\"\ndomain_id = \"{DOMAIN_A}\"\n")).unwrap();
+    let env = [
+        ("DATABASE_URL", pooled.as_str()),
+        ("SMS__DATABASE__DIRECT_URL", direct.as_str()),
+        ("SMS__DATABASE__PREPARED_STATEMENTS", "false"),
+        ("SMS_CONFIG", config.to_str().unwrap()),
+        ("SMS__LOG__FORMAT", "json"),
+        ("SMS__SERVER__WORKERS", "1"),
+    ];
+    let mut instance = Instance::spawn(sms_tasks(&dir.0, &["serve", "--listen", "127.0.0.1:0"], &env));
+    let base = format!("http://{}", instance.listening_address(Duration::from_secs(90)));
+    let client = reqwest::Client::new();
+    let source: serde_json::Value = client
+        .post(format!("{base}/v3/sources"))
+        .header("X-Auth-Token", TOKEN_A)
+        .json(&source_body("through-bouncer"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let body = create_task_example(source["id"].as_str().expect("a source id"));
+    let created =
+        client.post(format!("{base}/v3/tasks")).header("X-Auth-Token", TOKEN_A).json(&body).send().await.unwrap();
+    assert_eq!(created.status(), 200);
+    let page: serde_json::Value = client
+        .get(format!("{base}/v3/tasks"))
+        .header("X-Auth-Token", TOKEN_A)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(page["count"], 1, "{page}");
+    // The schema came through the direct URL: its history is complete.
+    let mut check = sqlx::PgConnection::connect(&direct).await.unwrap();
+    let migrations: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM refinery_schema_history").fetch_one(&mut check).await.unwrap();
+    let files = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations")).unwrap().count() as i64;
+    assert_eq!(migrations, files);
+    check.close().await.unwrap();
+    drop(instance);
 }
