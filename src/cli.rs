@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use crate::db::{Database, PoolConfig};
+use crate::db::Database;
 use crate::settings::Settings;
 use crate::startup::Application;
 use crate::store::credentials;
@@ -259,9 +259,9 @@ async fn seed_tasks(
     seed: u64,
 ) -> anyhow::Result<()> {
     crate::db::migrate(&database.url).await?;
-    // Bulk work: its COPY and VACUUM run longer than a request's statement timeout allows.
-    let config = PoolConfig { statement_timeout: None, ..PoolConfig::from(&settings.database) };
-    let pool = crate::db::pool(&database.url, config).await?;
+    // Straight to the server (the load ends with VACUUM, which no transaction pooler can run),
+    // and without the statement timeout: its COPY and VACUUM run longer than a request may.
+    let pool = database.direct_pool(&settings.database).await?;
     let report = crate::seed::seed(&pool, domain, tasks, seed, true).await?;
     let secs = report.elapsed.as_secs_f64();
     println!(

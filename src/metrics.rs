@@ -127,6 +127,16 @@ impl Metrics {
         self.record(|| counter!("sms_db_unavailable_total", "kind" => kind).increment(1));
     }
 
+    /// A list page read from the primary although a replica is configured (`db::reads`).
+    pub fn replica_fallback(&self, reason: &'static str) {
+        self.record(|| counter!("sms_replica_fallbacks_total", "reason" => reason).increment(1));
+    }
+
+    /// Whether list pages are read from the replica now.
+    pub fn replica_in_use(&self, in_use: bool) {
+        self.record(|| gauge!("sms_replica_in_use").set(if in_use { 1.0 } else { 0.0 }));
+    }
+
     /// An agent's `GET /v3/sources/{id}/command`: `command`, `empty`, or the SMS error code.
     pub fn agent_command_poll(&self, outcome: &'static str) {
         self.record(|| counter!("sms_agent_command_polls_total", "outcome" => outcome).increment(1));
@@ -222,6 +232,11 @@ fn describe() {
     );
     describe_counter!("sms_agent_command_results_total", "Agent command results, by outcome (ok, SMS error code)");
     describe_counter!("sms_agent_progress_reports_total", "Agent progress reports, by outcome (ok, SMS error code)");
+    describe_counter!(
+        "sms_replica_fallbacks_total",
+        "List pages read from the primary although database.replica_url is set, by reason (unreachable, lag, error)"
+    );
+    describe_gauge!("sms_replica_in_use", "1 while list pages are read from the replica, 0 while from the primary");
 }
 
 /// The task counts per domain and state, from the counters the triggers of `task_counts`

@@ -48,6 +48,20 @@ pub struct DatabaseSettings {
     pub start_timeout_secs: u64,
     pub local_cluster: bool,
     pub local_cluster_dir: PathBuf,
+    /// A streaming replica that list pages are read from (see `db::reads`); `None`: none.
+    #[serde(default)]
+    pub replica_url: Option<String>,
+    /// Beyond this replay lag, list pages are read from the primary.
+    pub replica_max_lag_ms: u64,
+    /// How long a verdict on the replica (usable, lagging, unreachable) is reused.
+    pub replica_check_interval_ms: u64,
+    /// `false` behind a transaction pooler (PgBouncer `pool_mode = transaction`): no statement
+    /// cache, every checkout one transaction, prepared statements deallocated before release.
+    pub prepared_statements: bool,
+    /// The server itself, bypassing a pooler: used to create the database and to migrate
+    /// (a session advisory lock). `None`: `url`.
+    #[serde(default)]
+    pub direct_url: Option<String>,
 }
 
 impl DatabaseSettings {
@@ -61,6 +75,11 @@ impl DatabaseSettings {
     /// empty stand-in would hide an outage behind a service that seems to work.
     pub fn may_start_local_cluster(&self) -> bool {
         self.local_cluster && self.configured_url.is_none()
+    }
+
+    /// The URL that reaches the server without a pooler: `direct_url`, else [`Self::url`].
+    pub fn direct_url(&self) -> &str {
+        self.direct_url.as_deref().unwrap_or_else(|| self.url())
     }
 }
 
@@ -118,7 +137,21 @@ impl std::fmt::Debug for TokenSetting {
     }
 }
 
+/// Whether a postgres:// URL lists several `host:port` pairs (libpq's multi-host form).
+fn names_several_hosts(url: &str) -> bool {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let authority = rest.split(['/', '?']).next().unwrap_or_default();
+    let hosts = authority.rsplit_once('@').map_or(authority, |(_, hosts)| hosts);
+    hosts.contains(',')
+}
+
 impl Settings {
+    /// The built-in defaults alone (no file, no environment).
+    pub fn defaults() -> Settings {
+        let built_in = config::Config::builder().add_source(config::File::from_str(DEFAULTS, config::FileFormat::Toml));
+        built_in.build().and_then(|c| c.try_deserialize()).expect("config/default.toml is valid")
+    }
+
     /// Loads the layers and validates the result. `file` is `--config` (or `SMS_CONFIG`).
     pub fn load(file: Option<&Path>) -> anyhow::Result<Settings> {
         // Variables that are not UTF-8 cannot be settings; skip them rather than panic.
@@ -162,9 +195,34 @@ impl Settings {
         if self.database.pool_size == 0 {
             bail!("invalid settings: database.pool_size must be at least 1");
         }
-        let url = self.database.url();
-        if !url.starts_with("postgres://") && !url.starts_with("postgresql://") {
+        let is_postgres = |url: &str| url.starts_with("postgres://") || url.starts_with("postgresql://");
+        if !is_postgres(self.database.url()) {
             bail!("invalid settings: database.url must be a postgres:// URL");
+        }
+        for (key, url) in [("replica_url", &self.database.replica_url), ("direct_url", &self.database.direct_url)] {
+            if url.as_deref().is_some_and(|u| !is_postgres(u)) {
+                bail!("invalid settings: database.{key} must be a postgres:// URL");
+            }
+        }
+        let urls = [
+            ("url", Some(self.database.url())),
+            ("replica_url", self.database.replica_url.as_deref()),
+            ("direct_url", self.database.direct_url.as_deref()),
+        ];
+        for (key, url) in urls {
+            if url.is_some_and(names_several_hosts) {
+                bail!(
+                    "invalid settings: database.{key} names several hosts; the service's driver (sqlx) connects to \
+                     one address, so put a single endpoint that follows the primary in front (HAProxy on \
+                     Patroni's REST checks, a virtual IP, or PgBouncer): see docs/scaling.md"
+                );
+            }
+        }
+        if !self.database.prepared_statements && self.database.direct_url.is_none() {
+            bail!(
+                "invalid settings: database.prepared_statements = false (behind a transaction pooler) needs \
+                 database.direct_url, the server itself, for migrations (they hold a session advisory lock)"
+            );
         }
         for (i, k) in self.auth.access_keys.iter().enumerate() {
             if k.access_key.trim().is_empty() || k.secret_key.is_empty() || k.domain_id.trim().is_empty() {
@@ -319,6 +377,41 @@ mod tests {
         assert_eq!(settings.database.configured_url, None);
         assert!(!settings.database.may_start_local_cluster());
         assert_eq!(settings.database.start_timeout_secs, 2);
+    }
+
+    #[test]
+    fn replica_and_pooler_settings_default_to_a_single_direct_server() {
+        let settings = Settings::load_from(None, env(&[("DATABASE_URL", CONFIGURED)])).unwrap();
+        assert_eq!(settings.database.replica_url, None);
+        assert!(settings.database.prepared_statements);
+        assert_eq!(settings.database.direct_url(), CONFIGURED);
+    }
+
+    #[test]
+    fn turning_prepared_statements_off_needs_a_direct_url_for_migrations() {
+        let vars =
+            [("DATABASE_URL", "postgres://app@pgbouncer:6432/app"), ("SMS__DATABASE__PREPARED_STATEMENTS", "false")];
+        let err = Settings::load_from(None, env(&vars)).unwrap_err().to_string();
+        assert!(err.contains("database.direct_url"), "{err}");
+        let vars = [vars[0], vars[1], ("SMS__DATABASE__DIRECT_URL", CONFIGURED)];
+        let settings = Settings::load_from(None, env(&vars)).unwrap();
+        assert_eq!(settings.database.direct_url(), CONFIGURED);
+        assert_eq!(settings.database.url(), "postgres://app@pgbouncer:6432/app");
+    }
+
+    #[test]
+    fn a_multi_host_url_is_refused_with_a_pointer_to_the_docs() {
+        let url = "postgres://app:secret@db1:5432,db2:5432/app?target_session_attrs=read-write";
+        let err = Settings::load_from(None, env(&[("DATABASE_URL", url)])).unwrap_err().to_string();
+        assert!(err.contains("database.url names several hosts") && err.contains("docs/scaling.md"), "{err}");
+        assert!(!names_several_hosts("postgres://app:p,w@db1:5432/app?options=a,b"));
+    }
+
+    #[test]
+    fn a_replica_url_that_is_not_postgres_is_refused() {
+        let err =
+            Settings::load_from(None, env(&[("SMS__DATABASE__REPLICA_URL", "mysql://x/y")])).unwrap_err().to_string();
+        assert!(err.contains("database.replica_url"), "{err}");
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The application: one factory used by `serve` and by every test.
 
 use std::net::{SocketAddr, TcpListener};
+use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::dev::Server;
@@ -10,6 +11,7 @@ use sqlx::PgPool;
 
 use crate::auth::{self, Authenticator};
 use crate::body_deadline::{self, BodyTimeout};
+use crate::db::reads::ListReads;
 use crate::metrics::{self, Metrics};
 use crate::request_id;
 use crate::routes;
@@ -18,6 +20,7 @@ use crate::settings::Settings;
 pub struct Application {
     address: SocketAddr,
     server: Server,
+    list_reads: Arc<ListReads>,
     /// The `/metrics` listener, when `server.metrics_listen` is set.
     metrics: Option<MetricsServer>,
 }
@@ -42,7 +45,9 @@ impl Application {
         let body_limit = settings.server.body_limit_bytes;
         let authenticator = web::Data::new(Authenticator::new(pool.clone(), settings.auth.clone(), body_limit));
         let scrape_pool = pool.clone();
+        let list_reads = web::Data::new(ListReads::new(pool.clone(), &settings.database, metrics_data.clone())?);
         let pool = web::Data::new(pool);
+        let reads = list_reads.clone();
         let body_timeout = web::Data::new(BodyTimeout(Duration::from_secs(settings.server.body_timeout_secs)));
         let mut server = HttpServer::new(move || {
             App::new()
@@ -54,6 +59,7 @@ impl Application {
                 .app_data(body_timeout.clone())
                 .app_data(pool.clone())
                 .app_data(metrics.clone())
+                .app_data(reads.clone())
                 .app_data(authenticator.clone())
                 .app_data(web::PayloadConfig::new(body_limit))
                 .configure(routes::configure)
@@ -73,11 +79,16 @@ impl Application {
                 upkeep: metrics::spawn_upkeep(metrics_data),
             }),
         };
-        Ok(Application { address, server, metrics })
+        Ok(Application { address, server, metrics, list_reads: list_reads.into_inner() })
     }
 
     pub fn address(&self) -> SocketAddr {
         self.address
+    }
+
+    /// Where list pages are read, with its counters (replica reads, fallbacks).
+    pub fn list_reads(&self) -> Arc<ListReads> {
+        self.list_reads.clone()
     }
 
     /// The address of the `/metrics` listener, `None` when metrics are off.

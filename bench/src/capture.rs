@@ -95,11 +95,7 @@ async fn request(
     settings.database.configured_url = Some(database_url.into());
     settings.auth.tokens = vec![TokenSetting { token: token.into(), domain_id: domain.into() }];
     settings.auth.access_keys = Vec::new();
-    let pool = sms_tasks::db::pool(
-        database_url,
-        PoolConfig { size: 1, acquire_timeout: Duration::from_secs(30), statement_timeout: None },
-    )
-    .await?;
+    let pool = sms_tasks::db::pool(database_url, PoolConfig::direct(1, Duration::from_secs(30))).await?;
     let app = Application::build(&settings, pool.clone()).await?;
     let url = format!("http://{}{path}", app.address());
     // Dropping the server (abort) stops its acceptor and worker.

@@ -3,6 +3,7 @@
 //! ```text
 //! cargo run --release -p sms-tasks-bench -- [--sizes 10000,1000000] [--duration-secs 5] [--keep]
 //! cargo run --release -p sms-tasks-bench -- --smoke      # every scenario, tiny sizes, 1 s each (CI)
+//! cargo run --release -p sms-tasks-bench -- --sizes 10000 --instances 1,2,3   # docs/scaling.md
 //! ```
 //!
 //! For each size it seeds a database `sms_bench_<size>` with `sms-tasks seed` (or reuses a
@@ -19,6 +20,7 @@ mod db;
 mod load;
 mod pgbench;
 mod report;
+mod scale;
 mod scenarios;
 mod service;
 
@@ -56,6 +58,10 @@ struct Args {
     /// Keep the seeded databases, to reuse them in the next run instead of seeding again.
     #[arg(long)]
     keep: bool,
+    /// Instead of the scenarios: list, show and update against 1, 2, … `serve` processes on the
+    /// same database (the first size), clients spread round-robin (docs/scaling.md).
+    #[arg(long, value_delimiter = ',')]
+    instances: Vec<usize>,
 }
 
 /// What every size's run shares.
@@ -158,6 +164,9 @@ async fn run(args: Args) -> anyhow::Result<bool> {
         format!("[[auth.tokens]]\ntoken = \"{TOKEN}\"\ndomain_id = \"{DOMAIN}\"\n"),
     )?;
 
+    if !args.instances.is_empty() {
+        return run_scale(&bench, sizes[0], &args.instances).await;
+    }
     let mut reports = Vec::new();
     for &size in &sizes {
         match bench_size(&bench, size).await {
@@ -178,6 +187,24 @@ async fn run(args: Args) -> anyhow::Result<bool> {
         let _ = std::fs::remove_dir_all(&dir);
     }
     Ok(reports.iter().all(|r| r.errors() == 0 && r.sql_drift.is_empty()))
+}
+
+/// `--instances`: one database, served by each instance count in turn.
+async fn run_scale(bench: &Bench, size: usize, instances: &[usize]) -> anyhow::Result<bool> {
+    anyhow::ensure!(instances.iter().all(|&n| n > 0), "--instances needs positive counts");
+    let database = bench.server.prepare(size, DOMAIN, &bench.sms_tasks).await?;
+    let outcome = scale::measure(&bench.sms_tasks, &bench.dir, &database, size, instances, bench.duration).await;
+    if bench.keep {
+        let pool = db::connect(&database.url, 1).await?;
+        db::remove_bench_rows(&pool, DOMAIN).await?;
+        pool.close().await;
+    } else {
+        bench.server.drop_database(&database.name).await?;
+    }
+    let rows = outcome?;
+    println!("{}", scale::markdown(&rows, size, &command_line()));
+    let _ = std::fs::remove_dir_all(&bench.dir);
+    Ok(scale::clean(&rows))
 }
 
 /// One size: a seeded database, a fresh service, every scenario; then the database is dropped

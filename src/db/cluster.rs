@@ -60,6 +60,53 @@ impl LocalCluster {
         Ok(cluster)
     }
 
+    /// Starts a hot standby of the cluster on `primary_port` in `dir`: a base backup (`pg_basebackup -R`, which
+    /// writes the standby's connection to the primary and `standby.signal`), then the server,
+    /// which streams and replays the primary's WAL and answers read-only queries.
+    pub fn start_standby(primary_port: u16, dir: &Path) -> anyhow::Result<LocalCluster> {
+        let dir = absolute(dir)?;
+        let bin = binaries_dir()?;
+        let run_as = unprivileged_user()?;
+        if !dir.join("PG_VERSION").exists() {
+            std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+            // pg_basebackup keeps an existing directory's mode, and the server wants 0700.
+            std::fs::set_permissions(&dir, std::os::unix::fs::PermissionsExt::from_mode(0o700))?;
+            if let Some(user) = &run_as {
+                nix::unistd::chown(&dir, Some(user.uid), Some(user.gid))
+                    .with_context(|| format!("cannot hand {} to user {}", dir.display(), user.name))?;
+            }
+            let mut command = Command::new(bin.join("pg_basebackup"));
+            command
+                .arg("-D")
+                .arg(&dir)
+                .args(["-R", "-X", "stream", "-c", "fast", "-h", "127.0.0.1", "-U", "postgres", "--no-sync", "-p"])
+                .arg(primary_port.to_string())
+                .stdout(Stdio::null());
+            as_user(&mut command, run_as.as_ref());
+            let out = command.output().context("cannot run pg_basebackup")?;
+            if !out.status.success() {
+                bail!("pg_basebackup failed into {}: {}", dir.display(), String::from_utf8_lossy(&out.stderr));
+            }
+        }
+        let port = free_port()?;
+        let pid = spawn_postmaster(&bin, &dir, port, run_as.as_ref())?;
+        let cluster = LocalCluster { pid, port, owned: true };
+        cluster.wait_until_ready(&dir)?;
+        Ok(cluster)
+    }
+
+    /// Whether the installed binaries can run a primary and a standby (`initdb`, `postgres`,
+    /// `pg_basebackup`); the reason when not.
+    pub fn replication_available() -> anyhow::Result<()> {
+        let bin = binaries_dir()?;
+        for tool in ["initdb", "postgres", "pg_basebackup"] {
+            if !bin.join(tool).exists() {
+                bail!("{} is missing", bin.join(tool).display());
+            }
+        }
+        Ok(())
+    }
+
     /// The cluster already running in `dir`, from its `postmaster.pid` (line 1: pid, line 4:
     /// port), if that process is alive.
     fn attach(dir: &Path) -> anyhow::Result<Option<LocalCluster>> {
@@ -107,8 +154,9 @@ impl LocalCluster {
     fn wait_until_ready(&self, dir: &Path) -> anyhow::Result<()> {
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
+            // Line 8 is the server's status: `ready`, or `standby` for a hot standby.
             let ready = std::fs::read_to_string(dir.join("postmaster.pid"))
-                .map(|s| s.lines().nth(7).map(str::trim) == Some("ready"))
+                .map(|s| matches!(s.lines().nth(7).map(str::trim), Some("ready" | "standby")))
                 .unwrap_or(false);
             if ready && std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
                 return Ok(());

@@ -82,6 +82,12 @@ impl MaybeConnectionLost for sqlx::Error {
     }
 }
 
+impl MaybeConnectionLost for crate::store::StoreError {
+    fn is_connection_lost(&self) -> bool {
+        matches!(self, crate::store::StoreError::Database(err) if err.is_connection_lost())
+    }
+}
+
 /// Runs a read. When its connection turned out dead, runs it once more: by then the pool
 /// discards the connections opened before the loss, so the second run gets a fresh one.
 /// Only for requests that change nothing (a write's outcome on a dead connection is unknown

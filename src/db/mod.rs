@@ -1,15 +1,19 @@
 //! Reaching PostgreSQL at start: waiting for a configured server, or starting a private cluster
-//! in place of the embedded default; creating the database; running migrations; the pool.
+//! in place of the embedded default; creating the database; running migrations; the pools (how
+//! a connection is set up, also behind a transaction pooler). `reads` decides where list pages
+//! are read: a streaming replica or the primary.
 
 mod cluster;
 pub mod fault;
+pub mod reads;
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, Context};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::{ConnectOptions, Connection, PgConnection, PgPool};
+use sqlx::{ConnectOptions, Connection, Executor, PgConnection, PgPool};
 
 pub use cluster::LocalCluster;
 
@@ -24,18 +28,22 @@ const MIGRATION_LOCK_KEY: i64 = 0x736d_732d_7461_736b;
 
 /// Where the database is, and the private cluster that serves it, if we had to start one.
 pub struct Database {
+    /// The server itself (`database.direct_url`, else `database.url`): for migrations.
     pub url: String,
+    /// What the pool connects to: `database.url`, possibly a pooler in front of `url`.
+    pub pool_url: String,
     pub cluster: Option<LocalCluster>,
 }
 
 impl Database {
-    /// Finds the server of `settings.url()` and creates the database on it if it is missing.
+    /// Finds the server of `settings.direct_url()` and creates the database on it if it is
+    /// missing.
     ///
     /// With the embedded default URL (none configured) and `local_cluster`, a server that does
     /// not answer is replaced by a private cluster. Otherwise the server is waited for, with
     /// backoff, for `start_timeout_secs`, and never replaced.
     pub async fn locate(settings: &DatabaseSettings) -> anyhow::Result<Database> {
-        let configured = settings.url();
+        let configured = settings.direct_url();
         let options = PgConnectOptions::from_str(configured).context("invalid database.url")?;
         let database = options.get_database().unwrap_or("postgres").to_string();
         let attempt_timeout = Duration::from_secs(settings.connect_timeout_secs);
@@ -57,12 +65,21 @@ impl Database {
             (configured.to_string(), None)
         };
         create_database_if_missing(&url).await?;
-        Ok(Database { url, cluster })
+        // A private cluster stands in only for the embedded default, which names no pooler.
+        let pool_url = if cluster.is_some() { url.clone() } else { settings.url().to_string() };
+        Ok(Database { url, pool_url, cluster })
     }
 
     /// The service's pool, as `settings` configure it.
     pub async fn pool(&self, settings: &DatabaseSettings) -> anyhow::Result<PgPool> {
-        pool(&self.url, PoolConfig::from(settings)).await
+        pool(&self.pool_url, PoolConfig::from(settings)).await
+    }
+
+    /// A pool on the server itself (`url`), bypassing any pooler, with prepared statements
+    /// and no statement timeout: for bulk work (`seed`).
+    pub async fn direct_pool(&self, settings: &DatabaseSettings) -> anyhow::Result<PgPool> {
+        let config = PoolConfig { prepared_statements: true, statement_timeout: None, ..PoolConfig::from(settings) };
+        pool(&self.url, config).await
     }
 
     /// Stops the private cluster, if we started one.
@@ -81,6 +98,16 @@ pub struct PoolConfig {
     pub acquire_timeout: Duration,
     /// PostgreSQL's `statement_timeout` on every connection; `None` = no limit (bulk tools).
     pub statement_timeout: Option<Duration>,
+    /// `false` behind a transaction pooler (see [`pool_options`]).
+    pub prepared_statements: bool,
+}
+
+impl PoolConfig {
+    /// A plain pool on the server itself: `size` connections, no statement timeout (tools,
+    /// tests, the benchmark).
+    pub fn direct(size: u32, acquire_timeout: Duration) -> PoolConfig {
+        PoolConfig { size, acquire_timeout, statement_timeout: None, prepared_statements: true }
+    }
 }
 
 impl From<&DatabaseSettings> for PoolConfig {
@@ -90,33 +117,104 @@ impl From<&DatabaseSettings> for PoolConfig {
             acquire_timeout: Duration::from_secs(settings.connect_timeout_secs),
             statement_timeout: (settings.statement_timeout_ms > 0)
                 .then(|| Duration::from_millis(settings.statement_timeout_ms)),
+            prepared_statements: settings.prepared_statements,
         }
     }
 }
 
 pub async fn pool(url: &str, config: PoolConfig) -> anyhow::Result<PgPool> {
-    let mut options = PgConnectOptions::from_str(url)?
+    let options = pool_options(&config).connect_with(connect_options(url, &config)?);
+    options.await.context("cannot connect to PostgreSQL")
+}
+
+/// How a connection to `url` is opened, for every pool of the service (primary and replica).
+pub fn connect_options(url: &str, config: &PoolConfig) -> anyhow::Result<PgConnectOptions> {
+    let mut options = PgConnectOptions::from_str(url)
+        .with_context(|| format!("invalid database URL {}", redact(url)))?
         .log_statements(tracing::log::LevelFilter::Trace)
         .log_slow_statements(tracing::log::LevelFilter::Warn, Duration::from_secs(1));
-    if let Some(timeout) = config.statement_timeout {
+    if !config.prepared_statements {
+        // A transaction pooler serves a connection's transactions from different server
+        // connections: a cached named statement would be missing there, or clash with another
+        // client's of the same name. Note that capacity 0 alone does not make sqlx 0.8 send
+        // unnamed statements (it still names each one, and never closes it): `pool_options`
+        // deallocates them before a connection goes back. PgBouncer refuses startup parameters
+        // it does not know, and `extra_float_digits` and `options` are such (results are binary
+        // anyway; the statement timeout is set per checkout instead).
+        options = options.statement_cache_capacity(0).extra_float_digits(None);
+    } else if let Some(timeout) = config.statement_timeout {
         // A startup parameter, not a `SET` after connecting: no extra round trip, and it holds
         // for every statement of the connection's life.
         options = options.options([("statement_timeout", timeout.as_millis().to_string())]);
     }
-    PgPoolOptions::new()
+    Ok(options)
+}
+
+/// The pool's own settings, and behind a transaction pooler (`prepared_statements = false`)
+/// the checkout discipline that makes sqlx work there:
+///
+/// - No ping before each checkout: it is a round trip per request. A connection found dead
+///   marks the moment, and the connections opened before it are dropped at checkout instead
+///   (`db::fault`).
+/// - sqlx runs a statement with parameters in two round trips (Parse/Describe/Sync, then
+///   Bind/Execute/Sync). Outside a transaction a pooler may hand the second to another server
+///   connection, where the statement does not exist, or is another client's unnamed one. So
+///   each checkout is one transaction: `BEGIN` when the connection leaves the pool, `COMMIT`
+///   when it comes back. A handler's own transaction (`pool.begin()`) then commits at its own
+///   `COMMIT`, before the response, as without a pooler; the nested `BEGIN` only warns, and
+///   `SET LOCAL client_min_messages` keeps that warning out of the logs. The statement
+///   timeout is a `SET LOCAL` of that transaction.
+/// - sqlx names every statement (`sqlx_s_1`, … per client connection, even with its cache
+///   off) and never closes them, so a server connection can hold another client's statement
+///   of the same name. A checkout starts with `DEALLOCATE ALL` inside its transaction, while
+///   the server connection is ours; it ends with one too, so that idle server connections
+///   hold none.
+pub fn pool_options(config: &PoolConfig) -> PgPoolOptions {
+    let options = PgPoolOptions::new()
         .max_connections(config.size)
-        // No ping before each checkout: it is a round trip per request. A connection found
-        // dead marks the moment, and the connections opened before it are dropped here
-        // instead (`db::fault`).
         .test_before_acquire(false)
-        .before_acquire(|_, meta| Box::pin(async move { Ok(!fault::predates_last_loss(meta.age)) }))
         // Reports each acquire's duration as a `tracing` event, which the metrics layer turns
         // into `sms_db_pool_acquire_seconds` (sqlx exposes it no other way).
         .acquire_time_level(tracing::log::LevelFilter::Trace)
-        .acquire_timeout(config.acquire_timeout)
-        .connect_with(options)
-        .await
-        .context("cannot connect to PostgreSQL")
+        .acquire_timeout(config.acquire_timeout);
+    if config.prepared_statements {
+        return options.before_acquire(|_, meta| Box::pin(async move { Ok(!fault::predates_last_loss(meta.age)) }));
+    }
+    let begin = Arc::new(begin_checkout_statement(config.statement_timeout));
+    let on_connect = begin.clone();
+    options
+        .after_connect(move |conn, _| {
+            let begin = on_connect.clone();
+            Box::pin(async move { conn.execute(begin.as_str()).await.map(drop) })
+        })
+        .before_acquire(move |conn, meta| {
+            let begin = begin.clone();
+            Box::pin(async move {
+                if fault::predates_last_loss(meta.age) {
+                    return Ok(false);
+                }
+                conn.execute(begin.as_str()).await.map(|_| true)
+            })
+        })
+        .after_release(|conn, _| Box::pin(async move { end_checkout(conn).await.map(|()| true) }))
+}
+
+/// What starts a checkout behind a transaction pooler (see [`pool_options`]).
+fn begin_checkout_statement(statement_timeout: Option<Duration>) -> String {
+    let timeout_ms = statement_timeout.map_or(0, |t| t.as_millis());
+    format!("BEGIN; SET LOCAL client_min_messages = error; SET LOCAL statement_timeout = {timeout_ms}; DEALLOCATE ALL")
+}
+
+/// Commits the checkout's transaction, if the handler did not end it itself (the `COMMIT`
+/// would then warn: the setting, local to this query's implicit transaction, silences it). A
+/// transaction that a failed statement aborted cannot run the first query: it is rolled back.
+async fn end_checkout(conn: &mut PgConnection) -> sqlx::Result<()> {
+    let ended = conn.execute("SELECT set_config('client_min_messages', 'error', true); DEALLOCATE ALL; COMMIT").await;
+    match ended {
+        Ok(_) => Ok(()),
+        Err(sqlx::Error::Database(_)) => conn.execute("ROLLBACK").await.map(drop),
+        Err(err) => Err(err),
+    }
 }
 
 /// Waits until the server of `settings.url()` answers, retrying with [`backoff`] until

@@ -11,6 +11,7 @@ use super::path::source_id;
 use super::query::Query;
 use crate::auth::Caller;
 use crate::db::fault;
+use crate::db::reads::ListReads;
 use crate::error::ApiError;
 use crate::extract::JsonBody;
 use crate::model::enums::SourceState;
@@ -76,6 +77,7 @@ struct SourceList<'a> {
 
 /// `GET /v3/sources`: filters `state`, `name`, `id`, `ip`, `connected`,
 /// `enterprise_project_id`; `limit` (default 200) and `offset`.
+/// Read through `ListReads` (a replica when configured).
 #[utoipa::path(
     get,
     path = "/v3/sources",
@@ -84,7 +86,7 @@ struct SourceList<'a> {
     params(("state" = Option<SourceState>, Query, description = "Only sources in this state."), ("name" = Option<String>, Query, description = "Only sources of this name.", min_length = 0, max_length = 255, pattern = "^[^\\u0000]*$"), ("id" = Option<String>, Query, description = "Only the source of this id.", min_length = 1, max_length = 36, pattern = "^[^\\u0000]*$"), ("ip" = Option<String>, Query, description = "Only sources of this IP address.", min_length = 0, max_length = 255, pattern = "^[^\\u0000]*$"), ("connected" = Option<bool>, Query, description = "Only connected (or not connected) sources."), ("enterprise_project_id" = Option<String>, Query, description = "Only sources of this enterprise project.", min_length = 0, max_length = 255, pattern = "^[^\\u0000]*$"), ("migproject" = Option<String>, Query, description = "Only sources of this migration project.", min_length = 0, max_length = 255, pattern = "^[^\\u0000]*$"), ("limit" = Option<i64>, Query, description = "Page size (default 200)", minimum = 0, maximum = 200), ("offset" = Option<i64>, Query, description = "Sources skipped (default 0)", minimum = 0, maximum = 65535)),
     responses((status = 200, description = "A page of source servers and the count of all that match.", body = SourceList))
 )]
-pub async fn list(caller: Caller, pool: web::Data<PgPool>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+pub async fn list(caller: Caller, reads: web::Data<ListReads>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let query = Query::parse(&req)?;
     let filter = SourceFilter {
         state: query.word::<SourceState>("state")?,
@@ -99,8 +101,11 @@ pub async fn list(caller: Caller, pool: web::Data<PgPool>, req: HttpRequest) -> 
     };
     let limit = query.integer("limit", 0, 200, 200)?;
     let offset = query.integer("offset", 0, 65535, 0)?;
-    let (count, rows) = fault::read_conn(&pool, async |conn| {
-        Ok::<_, ApiError>(servers::list_sources(conn, &caller.domain, &filter, limit, offset).await?)
+    let (domain, filter) = (&caller.domain, &filter);
+    let (count, rows) = fault::read(async || {
+        reads
+            .read(|mut conn| async move { servers::list_sources(&mut conn, domain, filter, limit, offset).await })
+            .await
     })
     .await?;
     let source_servers = rows.iter().map(SourceListItem::from).collect();
@@ -255,6 +260,7 @@ pub async fn overview(caller: Caller, pool: web::Data<PgPool>) -> Result<HttpRes
 
 /// `GET /v3/errors` (`ListErrorServers`): `limit` 0–100 (default 50), `offset` mandatory
 /// (0–65535), filters `enterprise_project_id` (the task's) and `migproject`.
+/// Read through `ListReads` (a replica when configured).
 #[utoipa::path(
     get,
     path = "/v3/errors",
@@ -263,7 +269,7 @@ pub async fn overview(caller: Caller, pool: web::Data<PgPool>) -> Result<HttpRes
     params(("limit" = Option<i64>, Query, description = "Page size (default 50)", minimum = 0, maximum = 100), ("offset" = i64, Query, description = "Sources skipped (mandatory).", minimum = 0, maximum = 65535), ("enterprise_project_id" = Option<String>, Query, description = "Only tasks of this enterprise project.", min_length = 0, max_length = 255, pattern = "^[^\\u0000]*$"), ("migproject" = Option<String>, Query, description = "Only sources of this migration project.", min_length = 0, max_length = 255, pattern = "^[^\\u0000]*$")),
     responses((status = 200, description = "The source servers whose task failed.", body = crate::model::source_ops::MigrationErrorPage))
 )]
-pub async fn errors(caller: Caller, pool: web::Data<PgPool>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+pub async fn errors(caller: Caller, reads: web::Data<ListReads>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let query = Query::parse(&req)?;
     let limit = query.integer("limit", 0, 100, 50)?;
     if query.text("offset", 0, 255)?.is_none() {
@@ -277,9 +283,13 @@ pub async fn errors(caller: Caller, pool: web::Data<PgPool>, req: HttpRequest) -
         .text("migproject", 0, 255)?
         .filter(|id| !id.is_empty())
         .map(|id| Uuid::parse_str(&id).unwrap_or(Uuid::nil()));
-    let page = fault::read_conn(&pool, async |conn| {
-        let filter = enterprise_project_id.as_deref();
-        Ok::<_, ApiError>(servers::list_error_sources(conn, &caller.domain, filter, migproject, limit, offset).await?)
+    let (domain, enterprise_project_id) = (&caller.domain, enterprise_project_id.as_deref());
+    let page = fault::read(async || {
+        reads
+            .read(|mut conn| async move {
+                servers::list_error_sources(&mut conn, domain, enterprise_project_id, migproject, limit, offset).await
+            })
+            .await
     })
     .await?;
     Ok(HttpResponse::Ok().json(page))

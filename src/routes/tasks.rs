@@ -10,6 +10,7 @@ use super::path::task_id;
 use super::query::Query;
 use crate::auth::Caller;
 use crate::db::fault;
+use crate::db::reads::ListReads;
 use crate::error::ApiError;
 use crate::extract::JsonBody;
 use crate::model::enums::TaskState;
@@ -59,6 +60,7 @@ pub async fn show(caller: Caller, pool: web::Data<PgPool>, path: web::Path<Strin
 
 /// `GET /v3/tasks`: filters `state`, `name`, `id`, `source_server_id`,
 /// `enterprise_project_id`; `limit` 0–200 (default 100), `offset` 0–65535.
+/// Read through `ListReads` (a replica when configured), the count on the page's connection.
 #[utoipa::path(
     get,
     path = "/v3/tasks",
@@ -67,7 +69,7 @@ pub async fn show(caller: Caller, pool: web::Data<PgPool>, path: web::Path<Strin
     params(("state" = Option<TaskState>, Query, description = "Only tasks in this state."), ("name" = Option<String>, Query, description = "Only tasks of this name.", min_length = 0, max_length = 255, pattern = "^[^\\u0000]*$"), ("id" = Option<String>, Query, description = "Only the task of this id.", min_length = 1, max_length = 36, pattern = "^[^\\u0000]*$"), ("source_server_id" = Option<String>, Query, description = "Only the task of this source server.", min_length = 1, max_length = 36, pattern = "^[^\\u0000]*$"), ("enterprise_project_id" = Option<String>, Query, description = "Only tasks of this enterprise project.", min_length = 0, max_length = 255, pattern = "^[^\\u0000]*$"), ("limit" = Option<i64>, Query, description = "Page size (default 100)", minimum = 0, maximum = 200), ("offset" = Option<i64>, Query, description = "Tasks skipped (default 0)", minimum = 0, maximum = 65535)),
     responses((status = 200, description = "A page of tasks and the count of all that match.", body = TaskList))
 )]
-pub async fn list(caller: Caller, pool: web::Data<PgPool>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+pub async fn list(caller: Caller, reads: web::Data<ListReads>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let query = Query::parse(&req)?;
     let filter = TaskFilter {
         state: query.word::<TaskState>("state")?,
@@ -78,14 +80,19 @@ pub async fn list(caller: Caller, pool: web::Data<PgPool>, req: HttpRequest) -> 
     };
     let limit = query.integer("limit", 0, 200, 100)?;
     let offset = query.integer("offset", 0, 65535, 0)?;
-    let (count, page) = fault::read_conn(&pool, async |conn| {
-        let count = tasks::count(conn, &caller.domain, &filter).await?;
-        let page = if limit == 0 {
-            TaskPage::default()
-        } else {
-            tasks::page(conn, &caller.domain, &filter, limit, offset).await?
-        };
-        Ok::<_, ApiError>((count, page))
+    let (domain, filter) = (&caller.domain, &filter);
+    let (count, page) = fault::read(async || {
+        reads
+            .read(|mut conn| async move {
+                let count = tasks::count(&mut conn, domain, filter).await?;
+                let page = if limit == 0 {
+                    TaskPage::default()
+                } else {
+                    tasks::page(&mut conn, domain, filter, limit, offset).await?
+                };
+                Ok::<_, sqlx::Error>((count, page))
+            })
+            .await
     })
     .await?;
     Ok(HttpResponse::Ok().json(TaskList { count, tasks: page.items() }))

@@ -10,6 +10,7 @@ use uuid::Uuid;
 use super::query::Query;
 use crate::auth::Caller;
 use crate::db::fault;
+use crate::db::reads::ListReads;
 use crate::error::ApiError;
 use crate::extract::JsonBody;
 use crate::model::lifecycle::DeleteIds;
@@ -78,6 +79,7 @@ struct TemplateList {
 /// `GET /v3/vm/templates`: filters `name` (case-insensitive substring), `availability_zone`,
 /// `region`, `id`; `limit` 0–100 (default 50), `offset` 0–65535; newest first, exact count,
 /// `[]` past the end.
+/// Read through `ListReads` (a replica when configured).
 #[utoipa::path(
     get,
     path = "/v3/vm/templates",
@@ -86,7 +88,7 @@ struct TemplateList {
     params(("name" = Option<String>, Query, description = "Only templates whose name contains this (any case).", min_length = 0, max_length = 255, pattern = "^[^\\u0000]*$"), ("availability_zone" = Option<String>, Query, description = "Only templates of this availability zone.", min_length = 0, max_length = 255, pattern = "^[^\\u0000]*$"), ("region" = Option<String>, Query, description = "Only templates of this region.", min_length = 0, max_length = 255, pattern = "^[^\\u0000]*$"), ("id" = Option<String>, Query, description = "Only the template of this id.", min_length = 1, max_length = 255, pattern = "^[^\\u0000]*$"), ("limit" = Option<i64>, Query, description = "Page size (default 50)", minimum = 0, maximum = 100), ("offset" = Option<i64>, Query, description = "Templates skipped (default 0)", minimum = 0, maximum = 65535)),
     responses((status = 200, description = "A page of templates and the count of all that match.", body = TemplateList))
 )]
-pub async fn list(caller: Caller, pool: web::Data<PgPool>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+pub async fn list(caller: Caller, reads: web::Data<ListReads>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let query = Query::parse(&req)?;
     let filter = TemplateFilter {
         name: query.text("name", 0, 255)?,
@@ -97,8 +99,9 @@ pub async fn list(caller: Caller, pool: web::Data<PgPool>, req: HttpRequest) -> 
     };
     let limit = query.integer("limit", 0, 100, 50)?;
     let offset = query.integer("offset", 0, 65535, 0)?;
-    let (count, templates) = fault::read_conn(&pool, async |conn| {
-        Ok::<_, ApiError>(templates::list(conn, &caller.domain, &filter, limit, offset).await?)
+    let (domain, filter) = (&caller.domain, &filter);
+    let (count, templates) = fault::read(async || {
+        reads.read(|mut conn| async move { templates::list(&mut conn, domain, filter, limit, offset).await }).await
     })
     .await?;
     Ok(HttpResponse::Ok().json(TemplateList { count, templates }))

@@ -1,4 +1,8 @@
 //! Credentials: access keys (AK/SK) and tokens, each tied to a domain.
+//!
+//! Each write is a transaction of its own, committed before the function returns: behind a
+//! transaction pooler a statement outside one commits only when its connection goes back to
+//! the pool (see `db::pool_options`), which may be after the caller has moved on.
 
 use rand::distributions::{Alphanumeric, DistString};
 use sha2::{Digest, Sha256};
@@ -39,6 +43,7 @@ pub async fn access_key(pool: &PgPool, access_key: &str) -> sqlx::Result<AccessK
 
 /// Counts a failed signature; the `limit`-th failure in a row locks the key for `lock_secs`.
 pub async fn record_failure(pool: &PgPool, access_key: &str, limit: i32, lock_secs: i64) -> sqlx::Result<()> {
+    let mut tx = pool.begin().await?;
     sqlx::query(
         "UPDATE access_keys SET
              consecutive_failures = CASE WHEN consecutive_failures + 1 >= $2 THEN 0 ELSE consecutive_failures + 1 END,
@@ -48,17 +53,18 @@ pub async fn record_failure(pool: &PgPool, access_key: &str, limit: i32, lock_se
     .bind(access_key)
     .bind(limit)
     .bind(lock_secs as f64)
-    .execute(pool)
+    .execute(&mut *tx)
     .await?;
-    Ok(())
+    tx.commit().await
 }
 
 pub async fn reset_failures(pool: &PgPool, access_key: &str) -> sqlx::Result<()> {
+    let mut tx = pool.begin().await?;
     sqlx::query("UPDATE access_keys SET consecutive_failures = 0 WHERE access_key = $1")
         .bind(access_key)
-        .execute(pool)
+        .execute(&mut *tx)
         .await?;
-    Ok(())
+    tx.commit().await
 }
 
 /// A new AK/SK pair for `domain`; the SK is shown to the caller once.
@@ -70,6 +76,7 @@ pub async fn create_access_key(pool: &PgPool, domain: &str) -> sqlx::Result<(Str
 }
 
 pub async fn upsert_access_key(pool: &PgPool, access_key: &str, secret_key: &str, domain: &str) -> sqlx::Result<()> {
+    let mut tx = pool.begin().await?;
     sqlx::query(
         "INSERT INTO access_keys (access_key, secret_key, domain_id) VALUES ($1, $2, $3)
          ON CONFLICT (access_key) DO UPDATE SET secret_key = EXCLUDED.secret_key, domain_id = EXCLUDED.domain_id, revoked_at = NULL",
@@ -77,9 +84,9 @@ pub async fn upsert_access_key(pool: &PgPool, access_key: &str, secret_key: &str
     .bind(access_key)
     .bind(secret_key)
     .bind(domain)
-    .execute(pool)
+    .execute(&mut *tx)
     .await?;
-    Ok(())
+    tx.commit().await
 }
 
 /// Every access key, without secrets: (AK, domain, created, revoked).
@@ -95,10 +102,12 @@ pub async fn list_access_keys(pool: &PgPool) -> sqlx::Result<Vec<(String, String
 
 /// Revokes an access key; `false` when there is no such (unrevoked) key.
 pub async fn revoke_access_key(pool: &PgPool, access_key: &str) -> sqlx::Result<bool> {
+    let mut tx = pool.begin().await?;
     let done = sqlx::query("UPDATE access_keys SET revoked_at = now() WHERE access_key = $1 AND revoked_at IS NULL")
         .bind(access_key)
-        .execute(pool)
+        .execute(&mut *tx)
         .await?;
+    tx.commit().await?;
     Ok(done.rows_affected() == 1)
 }
 
@@ -122,7 +131,8 @@ pub async fn create_token(pool: &PgPool, domain: &str) -> sqlx::Result<(Uuid, St
 }
 
 pub async fn upsert_token(pool: &PgPool, token: &str, domain: &str) -> sqlx::Result<Uuid> {
-    sqlx::query_scalar(
+    let mut tx = pool.begin().await?;
+    let id = sqlx::query_scalar(
         "INSERT INTO auth_tokens (id, token_sha256, domain_id) VALUES ($1, $2, $3)
          ON CONFLICT (token_sha256) DO UPDATE SET domain_id = EXCLUDED.domain_id, revoked_at = NULL
          RETURNING id",
@@ -130,8 +140,10 @@ pub async fn upsert_token(pool: &PgPool, token: &str, domain: &str) -> sqlx::Res
     .bind(Uuid::new_v4())
     .bind(token_hash(token))
     .bind(domain)
-    .fetch_one(pool)
-    .await
+    .fetch_one(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(id)
 }
 
 /// Every token, without the token: (id, domain, created, revoked).
@@ -146,10 +158,12 @@ pub async fn list_tokens(pool: &PgPool) -> sqlx::Result<Vec<(Uuid, String, Strin
 }
 
 pub async fn revoke_token(pool: &PgPool, id: Uuid) -> sqlx::Result<bool> {
+    let mut tx = pool.begin().await?;
     let done = sqlx::query("UPDATE auth_tokens SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL")
         .bind(id)
-        .execute(pool)
+        .execute(&mut *tx)
         .await?;
+    tx.commit().await?;
     Ok(done.rows_affected() == 1)
 }
 
@@ -157,6 +171,7 @@ pub async fn revoke_token(pool: &PgPool, id: Uuid) -> sqlx::Result<bool> {
 /// replay). Also forgets a few expired signatures, skipping rows another request is
 /// forgetting, so that the table stays the size of the clock-skew window without a sweeper.
 pub async fn first_sighting(pool: &PgPool, signature: &str, expires_at: i64) -> sqlx::Result<bool> {
+    let mut tx = pool.begin().await?;
     let recorded: Option<i32> = sqlx::query_scalar(
         "WITH expired AS (
              DELETE FROM seen_signatures WHERE signature IN (
@@ -168,7 +183,8 @@ pub async fn first_sighting(pool: &PgPool, signature: &str, expires_at: i64) -> 
     )
     .bind(signature)
     .bind(expires_at)
-    .fetch_optional(pool)
+    .fetch_optional(&mut *tx)
     .await?;
+    tx.commit().await?;
     Ok(recorded.is_some())
 }

@@ -10,6 +10,7 @@
 
 use std::collections::BTreeMap;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{json, Value};
@@ -17,6 +18,7 @@ use sqlx::postgres::PgConnectOptions;
 use sqlx::{Connection, PgConnection, PgPool};
 use tokio::sync::OnceCell;
 
+use sms_tasks::db::reads::ListReads;
 use sms_tasks::db::{LocalCluster, PoolConfig};
 use sms_tasks::settings::{AccessKeySetting, Settings, TokenSetting};
 use sms_tasks::startup::Application;
@@ -106,6 +108,8 @@ pub struct TestApp {
     pub client: reqwest::Client,
     /// A pool on the test's own database, for checks behind the API.
     pub pool: PgPool,
+    /// Where the app reads list pages (its replica and fallback counters).
+    pub list_reads: Arc<ListReads>,
     database: String,
     server: String,
     /// Whether this app created the database (and so drops it).
@@ -117,7 +121,9 @@ pub async fn spawn_app() -> TestApp {
     spawn_app_with(|_| {}).await
 }
 
-/// [`spawn_app`] with settings changed by `configure` (before the pool is built).
+/// [`spawn_app`] with settings changed by `configure` (before the pool is built). The settings
+/// come with `database.url` set to the test database; a test may point it elsewhere (say, at a
+/// pooler in front of it): the app's pool follows, `TestApp::pool` stays on the database.
 pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     spawn_app_on(server_url().await, configure).await
 }
@@ -166,16 +172,24 @@ async fn start_instance(url: &str, configure: impl FnOnce(&mut Settings)) -> Tes
         // sqlx reports pool acquire times through `tracing` only.
         sms_tasks::telemetry::init_metrics_only();
     }
-    let pool = sms_tasks::db::pool(url, PoolConfig::from(&settings.database)).await.unwrap();
-    let app = Application::build(&settings, pool.clone()).await.expect("the application builds");
+    let config = PoolConfig::from(&settings.database);
+    let pool = sms_tasks::db::pool(url, PoolConfig { prepared_statements: true, ..config }).await.unwrap();
+    let app_pool = if settings.database.url() == url {
+        pool.clone()
+    } else {
+        sms_tasks::db::pool(settings.database.url(), config).await.expect("the app's pool connects")
+    };
+    let app = Application::build(&settings, app_pool).await.expect("the application builds");
     let address = format!("http://{}", app.address());
     let metrics_address = app.metrics_address().map(|a| format!("http://{a}"));
+    let list_reads = app.list_reads();
     tokio::spawn(app.run_until_stopped());
     TestApp {
         address,
         metrics_address,
         client: reqwest::Client::new(),
         pool,
+        list_reads,
         database: String::new(),
         server: String::new(),
         owns_database: false,

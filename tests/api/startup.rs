@@ -18,13 +18,13 @@ use sqlx::Connection;
 
 use crate::helpers::{database_url, drop_database_blocking, server_url, source_body, DOMAIN_A, TOKEN_A};
 
-const BINARY: &str = env!("CARGO_BIN_EXE_sms-tasks");
+pub(crate) const BINARY: &str = env!("CARGO_BIN_EXE_sms-tasks");
 
 /// An empty working directory under the target directory, removed when dropped.
-struct WorkDir(PathBuf);
+pub(crate) struct WorkDir(pub(crate) PathBuf);
 
 impl WorkDir {
-    fn new() -> WorkDir {
+    pub(crate) fn new() -> WorkDir {
         let path = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("startup-{}", uuid::Uuid::new_v4().simple()));
         std::fs::create_dir_all(&path).unwrap();
         WorkDir(path)
@@ -42,7 +42,7 @@ impl Drop for WorkDir {
 }
 
 /// `sms-tasks args…` in `dir`, configured only by `env`.
-fn sms_tasks(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Command {
+pub(crate) fn sms_tasks(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Command {
     let mut command = Command::new(BINARY);
     command.args(args).current_dir(dir).stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::piped());
     for (key, _) in std::env::vars_os() {
@@ -58,14 +58,14 @@ fn sms_tasks(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Command {
 
 /// A running `sms-tasks` whose stderr lines arrive on a channel (read by a thread, so the pipe
 /// never fills). Killed when dropped.
-struct Instance {
+pub(crate) struct Instance {
     child: Child,
     lines: mpsc::Receiver<String>,
-    seen: Vec<String>,
+    pub(crate) seen: Vec<String>,
 }
 
 impl Instance {
-    fn spawn(mut command: Command) -> Instance {
+    pub(crate) fn spawn(mut command: Command) -> Instance {
         let mut child = command.spawn().expect("sms-tasks starts");
         let stderr = child.stderr.take().unwrap();
         let (sender, lines) = mpsc::channel();
@@ -80,7 +80,7 @@ impl Instance {
     }
 
     /// The address `serve` listens on, from its JSON log line, waiting up to `timeout`.
-    fn listening_address(&mut self, timeout: Duration) -> String {
+    pub(crate) fn listening_address(&mut self, timeout: Duration) -> String {
         let deadline = Instant::now() + timeout;
         loop {
             let remaining = deadline.saturating_duration_since(Instant::now());
@@ -112,9 +112,9 @@ impl Drop for Instance {
 }
 
 /// Drops a database this test created when the test ends, pass or fail.
-struct DropDatabase {
-    server: String,
-    name: String,
+pub(crate) struct DropDatabase {
+    pub(crate) server: String,
+    pub(crate) name: String,
 }
 
 impl Drop for DropDatabase {
