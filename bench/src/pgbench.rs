@@ -81,6 +81,8 @@ pub struct Script {
     /// same statements on other rows, where a row cannot be chosen by a pgbench expression.
     pub variants: Vec<String>,
     pub variables: Vec<(String, String)>,
+    /// Settings of pgbench's sessions (`PGOPTIONS`), e.g. `-c plan_cache_mode=…`.
+    pub options: Option<&'static str>,
 }
 
 /// The variables every script uses: the domain, and the token hash the auth lookup binds.
@@ -191,7 +193,7 @@ pub async fn list_script(
         text.push_str(&pgbench_command(statement)?);
         text.push('\n');
     }
-    Ok(Script { name: "list", text, variants: Vec::new(), variables })
+    Ok(Script { name: "list", text, variants: Vec::new(), variables, options: None })
 }
 
 /// Tasks the show script shows, one script each (pgbench runs at most 128 scripts).
@@ -219,7 +221,11 @@ pub fn show_script(domain: &str, token: &str, service_show: &[Prepared], ids: &[
         scripts.push(text.replace(":tid::", &format!(":tid{k}::")));
     }
     let text = scripts.remove(0);
-    Ok(Script { name: "show", text, variants: scripts, variables })
+    // Each of the scripts is its own prepared statement on each connection, planned anew for
+    // its first five runs (custom plans) where the service's one statement runs its generic
+    // plan after five runs: pgbench runs the service's steady state from the start.
+    let options = Some("-c plan_cache_mode=force_generic_plan");
+    Ok(Script { name: "show", text, variants: scripts, variables, options })
 }
 
 /// `servers::create`'s lock of the source row, as the service sends it. The script runs it
@@ -667,7 +673,7 @@ BEGIN;
     }
     text.push_str("COMMIT;\n");
     variables.push(("k".into(), "0".into()));
-    Ok(Script { name: "create", text, variants: Vec::new(), variables })
+    Ok(Script { name: "create", text, variants: Vec::new(), variables, options: None })
 }
 
 /// Columns the service does not write but the database fills with a random default (a task's
@@ -763,12 +769,16 @@ pub async fn run(
         command.arg("-f").arg(variant);
     }
     command.arg(database_url).kill_on_drop(true);
+    if let Some(options) = script.options {
+        command.env("PGOPTIONS", options);
+    }
     // The same run by hand (with `--keep`, the files stay).
     let line: Vec<String> = std::iter::once(command.as_std().get_program())
         .chain(command.as_std().get_args())
         .map(|arg| shell_quote(&arg.to_string_lossy()))
         .collect();
-    std::fs::write(file.with_extension("sh"), format!("#!/bin/sh\nexec {} \"$@\"\n", line.join(" ")))?;
+    let env = script.options.map_or_else(String::new, |o| format!("env PGOPTIONS={} ", shell_quote(o)));
+    std::fs::write(file.with_extension("sh"), format!("#!/bin/sh\nexec {env}{} \"$@\"\n", line.join(" ")))?;
     let output = tokio::time::timeout(duration + Duration::from_secs(120), command.output())
         .await
         .context("pgbench did not finish")?
