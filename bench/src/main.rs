@@ -62,6 +62,9 @@ struct Args {
     /// Also measure a generic API over the same database (installed from npm when asked).
     #[arg(long, value_enum)]
     peer: Option<PeerKind>,
+    /// Only show (and its pgbench and peer comparisons): a quick repeat of those figures.
+    #[arg(long)]
+    only_show: bool,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -81,6 +84,7 @@ struct Bench {
     keep: bool,
     /// PostGraphile's CLI, with `--peer postgraphile`.
     peer: Option<PathBuf>,
+    only_show: bool,
 }
 
 #[tokio::main]
@@ -170,6 +174,7 @@ async fn run(args: Args) -> anyhow::Result<bool> {
             Some(PeerKind::Postgraphile) => Some(peer::install()?),
             None => None,
         },
+        only_show: args.only_show,
     };
     std::fs::write(
         bench.dir.join("config.toml"),
@@ -250,7 +255,7 @@ async fn measure(
     let fixtures = Fixtures::load(&pool, DOMAIN, size).await?;
     let mut rows = Vec::new();
 
-    for filter in &fixtures.filters {
+    for filter in fixtures.filters.iter().filter(|_| !bench.only_show) {
         eprintln!("bench: {size} tasks: list, {}", filter.label());
         scenarios::list(&api, filter, duration, &mut rows).await?;
     }
@@ -266,7 +271,7 @@ async fn measure(
         ("list no filter, offset 0", &list_script, "list", "no filter", Some(0)),
         ("show standard tree", &show_script, "show", "standard tree", None),
     ];
-    for (work, script, op, scenario, offset) in same_work {
+    for (work, script, op, scenario, offset) in same_work.into_iter().filter(|w| !bench.only_show || w.2 == "show") {
         for clients in [1, WRITE_CLIENTS] {
             eprintln!("bench: {size} tasks: pgbench {}, {clients} clients", script.name);
             let tps = pgbench::run(&bench.pgbench, &bench.dir, &database.url, script, clients, duration).await?;
@@ -294,6 +299,19 @@ async fn measure(
         }
     }
 
+    if bench.only_show {
+        pool.close().await;
+        return Ok(SizeReport {
+            size,
+            database: database.name.clone(),
+            seed_secs: None,
+            measurements: rows,
+            comparisons,
+            peer: peer_comparisons,
+            sql_drift,
+            peak_rss_kib: 0,
+        });
+    }
     eprintln!("bench: {size} tasks: create");
     let template = scenarios::create(&api, duration, &mut rows).await?;
     pgbench::insert_source_pool(&pool, DOMAIN, WRITE_CLIENTS, duration).await?;

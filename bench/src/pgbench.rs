@@ -1,4 +1,4 @@
-//! PostgreSQL's own throughput for the work of a list page and of a create: `pgbench` runs the
+//! PostgreSQL's own throughput for the work of a list page, a show and a create: `pgbench` runs the
 //! statements the service runs (src/store/tasks.rs, src/store/mod.rs, src/auth), with the same
 //! parameters, as prepared statements like sqlx's, at the same concurrency.
 //!
@@ -8,6 +8,9 @@
 //!   `\gset` needs a one-row result, so the page query would have to aggregate instead of
 //!   sending its 200 rows, and PostgreSQL would do less work than it does for the service.
 //!   Nothing writes during the list runs, so every page has these ids.
+//! - Show: one script per shown task (100 seeded tasks), as a pgbench expression cannot pick a
+//!   uuid, run with generic plans: each script is its own prepared statement, which PostgreSQL
+//!   would plan anew for its first five runs, where the service's one statement is past those.
 //! - Create: the rows are those of a task the service created (the template). Each
 //!   `INSERT INTO {table} (…) SELECT * FROM UNNEST($1, …)` is the service's text, each `$n` a
 //!   variable holding the array literal of that column's values (cast to the parameter's type,
