@@ -143,8 +143,10 @@ impl std::fmt::Display for Null {
     }
 }
 
-fn random_uuid(rng: &mut StdRng) -> Uuid {
-    uuid::Builder::from_random_bytes(rng.gen()).into_uuid()
+/// A UUID v7 of the time `unix_ms`, as the service makes for a row created then
+/// (`Uuid::now_v7()`): seeded ids are ordered like the rows' dates, as created ones are.
+fn time_ordered_uuid(rng: &mut StdRng, unix_ms: i64) -> Uuid {
+    uuid::Builder::from_unix_timestamp_millis(unix_ms.max(0) as u64, &rng.gen()).into_uuid()
 }
 
 impl Batch {
@@ -153,10 +155,11 @@ impl Batch {
         let mut ids = ids.iter().copied();
         let mut next = || ids.next().expect("IDS_PER_TASK ids per task");
         for i in first..first + n {
-            let task_id = random_uuid(rng);
-            let source_id = random_uuid(rng);
-            let target_id = random_uuid(rng);
             let created = base_date + i as i64 * 1_000 + rng.gen_range(0..1_000);
+            // The source is registered a minute before its task (its `add_date`).
+            let task_id = time_ordered_uuid(rng, created);
+            let source_id = time_ordered_uuid(rng, created - 60_000);
+            let target_id = time_ordered_uuid(rng, created);
             let word = WORDS[rng.gen_range(0..WORDS.len())];
             let name = format!("{word}-migration-{i:07}");
             let linux = rng.gen_bool(0.7);

@@ -34,6 +34,8 @@ pub struct Prepared {
 pub struct ServiceSql {
     /// `GET /v3/tasks?limit=…&offset=0`: the auth lookup, the count, the page, its children.
     pub list: Vec<Prepared>,
+    /// `GET /v3/tasks/{id}`: the auth lookup and the show statement.
+    pub show: Vec<Prepared>,
     /// `POST /v3/tasks`, less the statements `GET /v3/tasks/{id}` also runs (the auth lookup,
     /// which the create script takes from `list`).
     pub create: Vec<Prepared>,
@@ -57,7 +59,7 @@ pub async fn capture(database_url: &str, domain: &str, token: &str, limit: i64) 
     let (show, _) = service(reqwest::Method::GET, format!("/v3/tasks/{id}"), None).await?;
     let (list, _) = service(reqwest::Method::GET, format!("/v3/tasks?limit={limit}&offset=0"), None).await?;
     let create = post.into_iter().filter(|p| !show.iter().any(|s| s.sql == p.sql)).collect();
-    Ok(ServiceSql { list, create })
+    Ok(ServiceSql { list, show, create })
 }
 
 /// A connected source of `domain` that no task uses yet.
@@ -173,11 +175,16 @@ mod tests {
                 crate::pgbench::create_script(&pool, "capture-domain", "t", template, &sql.list, &sql.create).await?;
             let second = Duration::from_secs(1);
             crate::pgbench::insert_source_pool(&pool, "capture-domain", 2, second).await?;
+            // The show script, on the template and on a task that does not exist (two scripts).
+            let show = crate::pgbench::show_script("capture-domain", "t", &sql.show, &[template, Uuid::nil()])?;
             let dir = std::env::temp_dir().join(format!("{name}-scripts"));
             std::fs::create_dir_all(&dir)?;
-            let tps = crate::pgbench::run(&crate::pgbench::locate(), &dir, &url, &create, 2, second).await;
+            let pgbench = crate::pgbench::locate();
+            let tps = crate::pgbench::run(&pgbench, &dir, &url, &create, 2, second).await;
+            let show_tps = crate::pgbench::run(&pgbench, &dir, &url, &show, 2, second).await;
             let _ = std::fs::remove_dir_all(&dir);
             let tps = tps?;
+            anyhow::ensure!(show_tps? > 0.0, "the pgbench show script ran nothing");
             let created: Vec<Uuid> =
                 sqlx::query_scalar("SELECT id FROM tasks WHERE id <> $1 ORDER BY random() LIMIT 3")
                     .bind(template)
@@ -190,14 +197,17 @@ mod tests {
                 anyhow::ensure!(rows == expected, "task {task}: {rows:?}\nexpected {expected:?}");
             }
             pool.close().await;
-            anyhow::Ok((sql, script, create, tps, created.len()))
+            anyhow::Ok((sql, script, show, create, tps, created.len()))
         }
         .await;
         sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut admin).await.unwrap();
         if let Some(cluster) = cluster {
             cluster.stop();
         }
-        let (sql, script, create, tps, created) = outcome.expect("the capture and the scripts");
+        let (sql, script, show, create, tps, created) = outcome.expect("the capture and the scripts");
+        // A show is one statement after the auth lookup, and its script runs it.
+        assert_eq!(sql.show.len(), 2, "{:#?}", sql.show);
+        assert!(show.text.contains(":tid0::uuid") && show.text.contains("FROM tasks t"), "{}", show.text);
         assert!(script.text.contains("FROM tasks"), "no page query in the list script:\n{}", script.text);
         assert!(script.text.contains("auth_tokens"), "no auth lookup in the list script:\n{}", script.text);
         assert_eq!(crate::pgbench::create_drift(&sql.create), Vec::<String>::new(), "{sql:#?}");

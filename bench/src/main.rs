@@ -4,13 +4,15 @@
 //! cargo run --release -p sms-tasks-bench -- [--sizes 10000,1000000] [--duration-secs 5] [--keep]
 //! cargo run --release -p sms-tasks-bench -- --smoke      # every scenario, tiny sizes, 1 s each (CI)
 //! cargo run --release -p sms-tasks-bench -- --sizes 10000 --instances 1,2,3   # docs/scaling.md
+//! cargo run --release -p sms-tasks-bench -- --peer postgraphile   # and PostGraphile beside it
 //! ```
 //!
 //! For each size it seeds a database `sms_bench_<size>` with `sms-tasks seed` (or reuses a
 //! kept one), starts the release `sms-tasks serve` on it, and measures from the client:
 //! list pages (every filter, offsets 0 / 1,000 / 65,000, 1 / 8 / 32 clients), show (standard
-//! and maximum tree), create and update at 8 clients, pgbench on the same SQL, and the
-//! service's peak RSS. It prints markdown tables per size, then the growth between the
+//! and maximum tree), create and update at 8 clients, pgbench on the same SQL (list, show,
+//! create), the service's peak RSS and, with `--peer postgraphile`, PostGraphile on the same
+//! database (peer.rs). It prints markdown tables per size, then the growth between the
 //! smallest and largest size and the issue's targets. It exits non-zero when a request
 //! failed or an answer was wrong (never for a missed target: the numbers are noisy).
 
@@ -18,6 +20,7 @@ mod bodies;
 mod capture;
 mod db;
 mod load;
+mod peer;
 mod pgbench;
 mod report;
 mod scale;
@@ -33,7 +36,7 @@ use clap::Parser;
 use sms_tasks::db::LocalCluster;
 
 use crate::bodies::{Tree, MAX_FANOUT};
-use crate::report::{Comparison, Environment, SizeReport};
+use crate::report::{Comparison, Environment, PeerComparison, SizeReport};
 use crate::scenarios::{Api, Fixtures, LIST_LIMIT, WRITE_CLIENTS};
 
 /// The tenant every bench task belongs to, and the token that acts for it.
@@ -62,6 +65,18 @@ struct Args {
     /// same database (the first size), clients spread round-robin (docs/scaling.md).
     #[arg(long, value_delimiter = ',')]
     instances: Vec<usize>,
+    /// Also measure a generic API over the same database (installed from npm when asked).
+    #[arg(long, value_enum)]
+    peer: Option<PeerKind>,
+    /// Only show (and its pgbench and peer comparisons): a quick repeat of those figures.
+    #[arg(long)]
+    only_show: bool,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum PeerKind {
+    /// PostGraphile 4.14 (`npm install postgraphile@4.14` into target/peer-postgraphile).
+    Postgraphile,
 }
 
 /// What every size's run shares.
@@ -73,6 +88,9 @@ struct Bench {
     dir: PathBuf,
     duration: Duration,
     keep: bool,
+    /// PostGraphile's CLI, with `--peer postgraphile`.
+    peer: Option<PathBuf>,
+    only_show: bool,
 }
 
 #[tokio::main]
@@ -158,6 +176,11 @@ async fn run(args: Args) -> anyhow::Result<bool> {
         dir: dir.clone(),
         duration: Duration::from_secs(args.duration_secs.max(1)),
         keep: args.keep,
+        peer: match args.peer {
+            Some(PeerKind::Postgraphile) => Some(peer::install()?),
+            None => None,
+        },
+        only_show: args.only_show,
     };
     std::fs::write(
         bench.dir.join("config.toml"),
@@ -259,7 +282,7 @@ async fn measure(
     let fixtures = Fixtures::load(&pool, DOMAIN, size).await?;
     let mut rows = Vec::new();
 
-    for filter in &fixtures.filters {
+    for filter in fixtures.filters.iter().filter(|_| !bench.only_show) {
         eprintln!("bench: {size} tasks: list, {}", filter.label());
         scenarios::list(&api, filter, duration, &mut rows).await?;
     }
@@ -267,19 +290,55 @@ async fn measure(
     scenarios::show(&api, "standard tree", fixtures.sample_ids.clone(), 2, duration, &mut rows).await?;
     scenarios::show(&api, "maximum tree", vec![max_task], MAX_FANOUT, duration, &mut rows).await?;
 
-    // pgbench on the list page right after the service's, under the same conditions.
+    // pgbench on the list page and on show right after the service's, under the same conditions.
     let mut comparisons = Vec::new();
     let list_script = pgbench::list_script(&pool, DOMAIN, TOKEN, LIST_LIMIT, 0, &service_sql.list).await?;
-    for clients in [1, WRITE_CLIENTS] {
-        eprintln!("bench: {size} tasks: pgbench list, {clients} clients");
-        let tps = pgbench::run(&bench.pgbench, &bench.dir, &database.url, &list_script, clients, duration).await?;
-        let service = rows
-            .iter()
-            .find(|m| m.op == "list" && m.scenario == "no filter" && m.offset == Some(0) && m.clients == clients)
-            .map_or(f64::NAN, |m| m.stats.rate());
-        comparisons.push(Comparison { work: "list no filter, offset 0", clients, service, pgbench: tps });
+    let show_script = pgbench::show_script(DOMAIN, TOKEN, &service_sql.show, &fixtures.sample_ids)?;
+    let same_work = [
+        ("list no filter, offset 0", &list_script, "list", "no filter", Some(0)),
+        ("show standard tree", &show_script, "show", "standard tree", None),
+    ];
+    for (work, script, op, scenario, offset) in same_work.into_iter().filter(|w| !bench.only_show || w.2 == "show") {
+        for clients in [1, WRITE_CLIENTS] {
+            eprintln!("bench: {size} tasks: pgbench {}, {clients} clients", script.name);
+            let tps = pgbench::run(&bench.pgbench, &bench.dir, &database.url, script, clients, duration).await?;
+            let service = rate(&rows, op, scenario, offset, clients);
+            comparisons.push(Comparison { work, clients, service, pgbench: tps });
+        }
     }
 
+    // The peer on the same database while the service idles, on the same tasks.
+    let mut peer_comparisons = Vec::new();
+    if let Some(cli) = &bench.peer {
+        let log = bench.dir.join(format!("postgraphile-{size}.log"));
+        let peer = peer::Peer::start(cli, &database.url, &log).await?;
+        let everything = fixtures.filters.iter().find(|f| f.key.is_none()).map_or(-1, |f| f.expected_count);
+        let measured = peer::measure(&peer, DOMAIN, &fixtures.sample_ids, everything, duration).await;
+        peer.stop().await;
+        for m in measured? {
+            let (op, work) = match m.op {
+                peer::PEER_SHOW => ("show", "show standard tree"),
+                _ => ("list", "list no filter, offset 0"),
+            };
+            let service = rate(&rows, op, &m.scenario, m.offset, m.clients);
+            peer_comparisons.push(PeerComparison { work, clients: m.clients, service, peer: m.stats.rate() });
+            rows.push(m);
+        }
+    }
+
+    if bench.only_show {
+        pool.close().await;
+        return Ok(SizeReport {
+            size,
+            database: database.name.clone(),
+            seed_secs: None,
+            measurements: rows,
+            comparisons,
+            peer: peer_comparisons,
+            sql_drift,
+            peak_rss_kib: 0,
+        });
+    }
     eprintln!("bench: {size} tasks: create");
     let template = scenarios::create(&api, duration, &mut rows).await?;
     pgbench::insert_source_pool(&pool, DOMAIN, WRITE_CLIENTS, duration).await?;
@@ -305,9 +364,17 @@ async fn measure(
         seed_secs: None,
         measurements: rows,
         comparisons,
+        peer: peer_comparisons,
         sql_drift,
         peak_rss_kib: 0,
     })
+}
+
+/// The service's requests/s for one measured scenario (NaN when it was not measured).
+fn rate(rows: &[report::Measurement], op: &str, scenario: &str, offset: Option<i64>, clients: usize) -> f64 {
+    rows.iter()
+        .find(|m| m.op == op && m.scenario == scenario && m.offset == offset && m.clients == clients)
+        .map_or(f64::NAN, |m| m.stats.rate())
 }
 
 /// How to run this again: the arguments as given, behind `cargo run`.

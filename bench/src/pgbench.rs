@@ -1,4 +1,4 @@
-//! PostgreSQL's own throughput for the work of a list page and of a create: `pgbench` runs the
+//! PostgreSQL's own throughput for the work of a list page, a show and a create: `pgbench` runs the
 //! statements the service runs (src/store/tasks.rs, src/store/mod.rs, src/auth), with the same
 //! parameters, as prepared statements like sqlx's, at the same concurrency.
 //!
@@ -8,6 +8,9 @@
 //!   `\gset` needs a one-row result, so the page query would have to aggregate instead of
 //!   sending its 200 rows, and PostgreSQL would do less work than it does for the service.
 //!   Nothing writes during the list runs, so every page has these ids.
+//! - Show: one script per shown task (100 seeded tasks), as a pgbench expression cannot pick a
+//!   uuid, run with generic plans: each script is its own prepared statement, which PostgreSQL
+//!   would plan anew for its first five runs, where the service's one statement is past those.
 //! - Create: the rows are those of a task the service created (the template). Each
 //!   `INSERT INTO {table} (…) SELECT * FROM UNNEST($1, …)` is the service's text, each `$n` a
 //!   variable holding the array literal of that column's values (cast to the parameter's type,
@@ -18,7 +21,7 @@
 //!   - The source-row lock is the service's lock with two changes: its source is a fresh one
 //!     from a pool inserted before the run (untimed), chosen by `:client_id` and a per-client
 //!     counter (as each service create uses a fresh source), and its select list also returns,
-//!     in the same round trip, the arrays of the new uuids (`gen_random_uuid()`), of the
+//!     in the same round trip, the arrays of the new uuids (UUID v7, as the service makes them), of the
 //!     source's id and of the date (`clock_timestamp()`), which the service makes in Rust.
 //!   - The service's `nextval` batch runs as a subquery of a query that also hands out the ids:
 //!     each tree table's id array and its parent array (the new ids of its disks, groups or
@@ -77,7 +80,12 @@ pub fn locate() -> PathBuf {
 pub struct Script {
     pub name: &'static str,
     pub text: String,
+    /// More scripts run beside `text`, each as often (pgbench picks one per transaction): the
+    /// same statements on other rows, where a row cannot be chosen by a pgbench expression.
+    pub variants: Vec<String>,
     pub variables: Vec<(String, String)>,
+    /// Settings of pgbench's sessions (`PGOPTIONS`), e.g. `-c plan_cache_mode=…`.
+    pub options: Option<&'static str>,
 }
 
 /// The variables every script uses: the domain, and the token hash the auth lookup binds.
@@ -97,7 +105,8 @@ fn parameter_at(sql: &str, n: usize) -> Option<usize> {
 
 /// The pgbench variable that parameter `$n` of a list statement binds, told by what the
 /// statement compares it with: `domain_id = $n`, `token_sha256 = $n`, `LIMIT $n`, `OFFSET $n`,
-/// `task_id = ANY($n)` (the page's tasks) or `id = ANY($n)` (their sources).
+/// `task_id = ANY($n)` (the page's tasks) or `id = ANY($n)` (their sources); `id = $n` (the
+/// shown task).
 fn list_variable(sql: &str, n: usize) -> Option<&'static str> {
     let before = sql[..parameter_at(sql, n)?].trim_end();
     let last_word =
@@ -114,6 +123,7 @@ fn list_variable(sql: &str, n: usize) -> Option<&'static str> {
         return match last_word(rest.trim_end())?.as_str() {
             "domain_id" => Some("dom"),
             "token_sha256" => Some("tokhash"),
+            "id" => Some("tid"),
             _ => None,
         };
     }
@@ -186,7 +196,39 @@ pub async fn list_script(
         text.push_str(&pgbench_command(statement)?);
         text.push('\n');
     }
-    Ok(Script { name: "list", text, variables })
+    Ok(Script { name: "list", text, variants: Vec::new(), variables, options: None })
+}
+
+/// Tasks the show script shows, one script each (pgbench runs at most 128 scripts).
+const SHOW_TASKS: usize = 100;
+
+/// `GET /v3/tasks/{id}`: `service_show`, the statements the service ran for a show
+/// (capture.rs), with their parameters as pgbench variables, on the first tasks of `ids` in
+/// turn (one script per task, as `:tid` cannot be picked by a pgbench expression).
+pub fn show_script(domain: &str, token: &str, service_show: &[Prepared], ids: &[Uuid]) -> anyhow::Result<Script> {
+    if auth_statements(service_show).is_empty() || !service_show.iter().any(|p| p.sql.contains("FROM tasks")) {
+        bail!("the service's show SQL has no auth lookup or no task query: {service_show:#?}");
+    }
+    let mut text =
+        String::from("-- The SQL the service ran for GET /v3/tasks/{id} (read back from PostgreSQL), in order.\n");
+    for statement in service_show {
+        text.push_str(&pgbench_command(statement)?);
+        text.push('\n');
+    }
+    let ids = &ids[..ids.len().min(SHOW_TASKS)];
+    anyhow::ensure!(!ids.is_empty(), "no task to show");
+    let mut variables = common_variables(domain, token);
+    let mut scripts = Vec::new();
+    for (k, id) in ids.iter().enumerate() {
+        variables.push((format!("tid{k}"), id.to_string()));
+        scripts.push(text.replace(":tid::", &format!(":tid{k}::")));
+    }
+    let text = scripts.remove(0);
+    // Each of the scripts is its own prepared statement on each connection, planned anew for
+    // its first five runs (custom plans) where the service's one statement runs its generic
+    // plan after five runs: pgbench runs the service's steady state from the start.
+    let options = Some("-c plan_cache_mode=force_generic_plan");
+    Ok(Script { name: "show", text, variants: scripts, variables, options })
 }
 
 /// `servers::create`'s lock of the source row, as the service sends it. The script runs it
@@ -202,9 +244,9 @@ pub const ALLOCATE_IDS: &str = "SELECT nextval('object_id_seq') FROM generate_se
 /// template task.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Fresh {
-    /// The new task's uuid (`gen_random_uuid()` in the lock statement).
+    /// The new task's uuid (a UUID v7 made in the lock statement).
     TaskId,
-    /// The new target server's uuid (`gen_random_uuid()` in the lock statement).
+    /// The new target server's uuid (a UUID v7 made in the lock statement).
     TargetId,
     /// The locked pool source.
     SourceId,
@@ -513,11 +555,17 @@ fn lock_command(lock_fresh: &[(String, Fresh, usize)]) -> String {
     }
     format!(
         "{select}
-  FROM servers, (SELECT gen_random_uuid() AS new_task, gen_random_uuid() AS new_target,
+  FROM servers, (SELECT {UUID_V7} AS new_task, {UUID_V7} AS new_target,
                         (extract(epoch FROM clock_timestamp()) * 1000)::bigint AS now_ms) f
  WHERE domain_id = :dom::text AND id = {POOL_SOURCE_ID} AND role = 'source' FOR UPDATE OF servers \\gset"
     )
 }
+
+/// A new UUID v7 of the clock, as the service's `Uuid::now_v7()`: a v4's random bits under the
+/// 48-bit Unix time in milliseconds, the version nibble turned from 4 into 7.
+const UUID_V7: &str = "encode(set_bit(set_bit(overlay(uuid_send(gen_random_uuid()) PLACING \
+     substring(int8send((extract(epoch FROM clock_timestamp()) * 1000)::bigint) FROM 3) FROM 1 FOR 6), 52, 1), 53, 1), \
+     'hex')::uuid";
 
 /// The service's `nextval` batch of `:nids` ids, handing each row of the tree its id and its
 /// parent's (`ids_fresh`: variable, fresh-id numbers) as array literals, for `\gset`.
@@ -628,7 +676,7 @@ BEGIN;
     }
     text.push_str("COMMIT;\n");
     variables.push(("k".into(), "0".into()));
-    Ok(Script { name: "create", text, variables })
+    Ok(Script { name: "create", text, variants: Vec::new(), variables, options: None })
 }
 
 /// Columns the service does not write but the database fills with a random default (a task's
@@ -706,6 +754,12 @@ pub async fn run(
 ) -> anyhow::Result<f64> {
     let file = dir.join(format!("pgbench-{}.sql", script.name));
     std::fs::write(&file, &script.text)?;
+    let mut variants = Vec::new();
+    for (k, text) in script.variants.iter().enumerate() {
+        let variant = dir.join(format!("pgbench-{}-{}.sql", script.name, k + 1));
+        std::fs::write(&variant, text)?;
+        variants.push(variant);
+    }
     let mut command = tokio::process::Command::new(pgbench);
     command.args(["-n", "-M", "prepared"]);
     command.args(["-c", &clients.to_string(), "-j", &clients.min(2).to_string()]);
@@ -713,13 +767,21 @@ pub async fn run(
     for (name, value) in &script.variables {
         command.arg("-D").arg(format!("{name}={value}"));
     }
-    command.arg("-f").arg(&file).arg(database_url).kill_on_drop(true);
+    command.arg("-f").arg(&file);
+    for variant in &variants {
+        command.arg("-f").arg(variant);
+    }
+    command.arg(database_url).kill_on_drop(true);
+    if let Some(options) = script.options {
+        command.env("PGOPTIONS", options);
+    }
     // The same run by hand (with `--keep`, the files stay).
     let line: Vec<String> = std::iter::once(command.as_std().get_program())
         .chain(command.as_std().get_args())
         .map(|arg| shell_quote(&arg.to_string_lossy()))
         .collect();
-    std::fs::write(file.with_extension("sh"), format!("#!/bin/sh\nexec {} \"$@\"\n", line.join(" ")))?;
+    let env = script.options.map_or_else(String::new, |o| format!("env PGOPTIONS={} ", shell_quote(o)));
+    std::fs::write(file.with_extension("sh"), format!("#!/bin/sh\nexec {env}{} \"$@\"\n", line.join(" ")))?;
     let output = tokio::time::timeout(duration + Duration::from_secs(120), command.output())
         .await
         .context("pgbench did not finish")?

@@ -88,7 +88,7 @@ impl Api {
 }
 
 /// Runs `make` untimed (warm-up), then timed at each concurrency.
-async fn measure(
+pub async fn measure(
     duration: Duration,
     clients: &[usize],
     make: MakeRequest,

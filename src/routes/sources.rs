@@ -38,7 +38,8 @@ pub async fn register(
     pool: web::Data<PgPool>,
     JsonBody(NewSource(body)): JsonBody<NewSource>,
 ) -> Result<HttpResponse, ApiError> {
-    let server = ServerRow::source(&body, Uuid::new_v4(), &caller.domain, now_ms());
+    // Time-ordered (UUID v7): see `store::tasks::create`.
+    let server = ServerRow::source(&body, Uuid::now_v7(), &caller.domain, now_ms());
     let mut tx = pool.begin().await?;
     servers::insert(&mut tx, &server, &body.tree()).await?;
     // Migration projects (issue 10): a new source joins the domain's default project.

@@ -1,6 +1,8 @@
 //! The server aggregate: a server row and its tree (disks → physical volumes, volume groups →
 //! logical volumes, Btrfs → subvolumes, networks).
 
+use std::sync::LazyLock;
+
 use sqlx::types::Json;
 use sqlx::PgConnection;
 use uuid::Uuid;
@@ -77,53 +79,65 @@ async fn write_tree(conn: &mut PgConnection, rows: &TreeRows, how: Write) -> sql
     write(conn, tree_rows!(Table::Networks, rows.networks, server_id), how).await
 }
 
-/// The trees of `server_ids` in one statement, whatever their number and size: each table's
-/// rows come back as one JSON array (`json_agg` of the rows, so keys are the column names of
-/// the row types) and are decoded into those types here.
-pub async fn load_trees(conn: &mut PgConnection, domain: &DomainId, server_ids: &[Uuid]) -> sqlx::Result<TreeRows> {
-    type Rows<T> = Json<Vec<T>>;
-    #[allow(clippy::type_complexity)]
-    let (disks, physical_volumes, volume_groups, logical_volumes, btrfs, subvolumes, networks): (
-        Rows<DiskRow>,
-        Rows<PhysicalVolumeRow>,
-        Rows<VolumeGroupRow>,
-        Rows<LogicalVolumeRow>,
-        Rows<BtrfsRow>,
-        Rows<SubvolumeRow>,
-        Rows<NetworkRow>,
-    ) = sqlx::query_as(
-        "SELECT
-           (SELECT coalesce(json_agg(d ORDER BY d.server_id, d.position), '[]'::json) FROM disks d
-             WHERE d.domain_id = $1 AND d.server_id = ANY($2)),
-           (SELECT coalesce(json_agg(pv ORDER BY pv.disk_row_id, pv.position), '[]'::json)
-              FROM physical_volumes pv JOIN disks d ON d.id = pv.disk_row_id
-             WHERE d.domain_id = $1 AND d.server_id = ANY($2)),
-           (SELECT coalesce(json_agg(g ORDER BY g.server_id, g.position), '[]'::json) FROM volume_groups g
-             WHERE g.domain_id = $1 AND g.server_id = ANY($2)),
-           (SELECT coalesce(json_agg(lv ORDER BY lv.volume_group_id, lv.position), '[]'::json)
-              FROM logical_volumes lv JOIN volume_groups g ON g.id = lv.volume_group_id
-             WHERE g.domain_id = $1 AND g.server_id = ANY($2)),
-           (SELECT coalesce(json_agg(f ORDER BY f.server_id, f.position), '[]'::json) FROM btrfs_filesystems f
-             WHERE f.domain_id = $1 AND f.server_id = ANY($2)),
-           (SELECT coalesce(json_agg(sv ORDER BY sv.filesystem_id, sv.position), '[]'::json)
-              FROM btrfs_subvolumes sv JOIN btrfs_filesystems f ON f.id = sv.filesystem_id
-             WHERE f.domain_id = $1 AND f.server_id = ANY($2)),
-           (SELECT coalesce(json_agg(n ORDER BY n.server_id, n.position), '[]'::json) FROM networks n
-             WHERE n.domain_id = $1 AND n.server_id = ANY($2))",
+/// The columns of [`TreeRows`] in a `SELECT` list: one scalar subquery per table, whose rows
+/// come back as one JSON array (`json_agg` of the rows, so keys are the column names of the
+/// row types), for the servers of `domain` that `server` matches. Both are SQL: `domain` the
+/// tenant (`$1`, `t.domain_id`), `server` a condition on a server id (`= ANY($2)`, `= ts.id`).
+/// Each subquery binds the domain, and is an index probe on its table's `(parent, position)`
+/// key. Read them back with [`TreeJson`].
+pub(crate) fn tree_columns(domain: &str, server: &str) -> String {
+    format!(
+        "(SELECT coalesce(json_agg(d ORDER BY d.server_id, d.position), '[]'::json) FROM disks d
+           WHERE d.domain_id = {domain} AND d.server_id {server}) AS disks,
+         (SELECT coalesce(json_agg(pv ORDER BY pv.disk_row_id, pv.position), '[]'::json)
+            FROM physical_volumes pv JOIN disks d ON d.id = pv.disk_row_id
+           WHERE d.domain_id = {domain} AND d.server_id {server}) AS physical_volumes,
+         (SELECT coalesce(json_agg(g ORDER BY g.server_id, g.position), '[]'::json) FROM volume_groups g
+           WHERE g.domain_id = {domain} AND g.server_id {server}) AS volume_groups,
+         (SELECT coalesce(json_agg(lv ORDER BY lv.volume_group_id, lv.position), '[]'::json)
+            FROM logical_volumes lv JOIN volume_groups g ON g.id = lv.volume_group_id
+           WHERE g.domain_id = {domain} AND g.server_id {server}) AS logical_volumes,
+         (SELECT coalesce(json_agg(f ORDER BY f.server_id, f.position), '[]'::json) FROM btrfs_filesystems f
+           WHERE f.domain_id = {domain} AND f.server_id {server}) AS btrfs,
+         (SELECT coalesce(json_agg(sv ORDER BY sv.filesystem_id, sv.position), '[]'::json)
+            FROM btrfs_subvolumes sv JOIN btrfs_filesystems f ON f.id = sv.filesystem_id
+           WHERE f.domain_id = {domain} AND f.server_id {server}) AS subvolumes,
+         (SELECT coalesce(json_agg(n ORDER BY n.server_id, n.position), '[]'::json) FROM networks n
+           WHERE n.domain_id = {domain} AND n.server_id {server}) AS networks"
     )
-    .bind(domain)
-    .bind(server_ids)
-    .fetch_one(conn)
-    .await?;
-    Ok(TreeRows {
-        disks: disks.0,
-        physical_volumes: physical_volumes.0,
-        volume_groups: volume_groups.0,
-        logical_volumes: logical_volumes.0,
-        btrfs: btrfs.0,
-        subvolumes: subvolumes.0,
-        networks: networks.0,
-    })
+}
+
+/// The columns of [`tree_columns`] as read: each table's rows as one JSON array.
+#[derive(sqlx::FromRow)]
+pub(crate) struct TreeJson {
+    disks: Json<Vec<DiskRow>>,
+    physical_volumes: Json<Vec<PhysicalVolumeRow>>,
+    volume_groups: Json<Vec<VolumeGroupRow>>,
+    logical_volumes: Json<Vec<LogicalVolumeRow>>,
+    btrfs: Json<Vec<BtrfsRow>>,
+    subvolumes: Json<Vec<SubvolumeRow>>,
+    networks: Json<Vec<NetworkRow>>,
+}
+
+impl From<TreeJson> for TreeRows {
+    fn from(tree: TreeJson) -> TreeRows {
+        TreeRows {
+            disks: tree.disks.0,
+            physical_volumes: tree.physical_volumes.0,
+            volume_groups: tree.volume_groups.0,
+            logical_volumes: tree.logical_volumes.0,
+            btrfs: tree.btrfs.0,
+            subvolumes: tree.subvolumes.0,
+            networks: tree.networks.0,
+        }
+    }
+}
+
+/// The trees of `server_ids` in one statement, whatever their number and size.
+pub async fn load_trees(conn: &mut PgConnection, domain: &DomainId, server_ids: &[Uuid]) -> sqlx::Result<TreeRows> {
+    static SQL: LazyLock<String> = LazyLock::new(|| format!("SELECT {}", tree_columns("$1", "= ANY($2)")));
+    let tree: TreeJson = sqlx::query_as(&SQL).bind(domain).bind(server_ids).fetch_one(conn).await?;
+    Ok(tree.into())
 }
 
 /// A source server of the domain, with its task if it has one.

@@ -1,6 +1,8 @@
 //! The task aggregate: a task, its target server tree, subtasks, special configs, clone
 //! server and network check.
 
+use std::sync::LazyLock;
+
 use sqlx::types::Json;
 use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder};
 use uuid::Uuid;
@@ -13,7 +15,7 @@ use crate::model::server::{ServerRow, SourceBriefView};
 use crate::model::task::{CloneServer, NetworkCheck, SubtaskRow, TaskRecord, TaskRow, TaskTargetRow};
 use crate::model::task_list::TaskPage;
 use crate::model::task_patch::{SubtaskInput, TaskPatch};
-use crate::model::tree::{IdAssigner, TreeRows};
+use crate::model::tree::IdAssigner;
 use crate::model::DomainId;
 
 /// Creates a task and its whole tree in one transaction. Nothing is left behind when any
@@ -38,12 +40,14 @@ pub async fn create(pool: &PgPool, domain: &DomainId, body: &NewTask) -> StoreRe
         Some(true) => {}
     }
     let now = now_ms();
-    let task = TaskRow::new(body, Uuid::new_v4(), domain, source_id, now);
+    // Time-ordered ids (UUID v7, `api-decisions.md` Ids): a create appends to the right edge of
+    // every index keyed by a task or server id instead of dirtying a random leaf of each.
+    let task = TaskRow::new(body, Uuid::now_v7(), domain, source_id, now);
     insert_task(&mut tx, &task).await.map_err(|err| match &err {
         sqlx::Error::Database(db) if db.constraint() == Some("tasks_source_server_id_key") => StoreError::SourceHasTask,
         _ => err.into(),
     })?;
-    let target = ServerRow::target(&body.target_server, Uuid::new_v4(), domain, task.id, now);
+    let target = ServerRow::target(&body.target_server, Uuid::now_v7(), domain, task.id, now);
     servers::insert(&mut tx, &target, &body.target_server.tree()).await?;
     tx.commit().await?;
     Ok(task.id)
@@ -55,51 +59,56 @@ async fn insert_task(conn: &mut PgConnection, task: &TaskRow) -> sqlx::Result<()
     set.insert(conn).await
 }
 
-/// A task with its whole tree in two statements, whatever the tree's size: the task with its
-/// 1:1 parts and subtasks (as JSON of their rows), then its target server's tree.
-pub async fn find(conn: &mut PgConnection, domain: &DomainId, id: Uuid) -> StoreResult<Option<TaskRecord>> {
-    type Part<T> = Option<Json<T>>;
-    #[allow(clippy::type_complexity)]
-    let row: Option<(
-        Json<TaskRow>,
-        Part<SourceBriefView>,
-        Part<TaskTargetRow>,
-        Part<CloneServer>,
-        Part<NetworkCheck>,
-        Json<Vec<SubtaskRow>>,
-    )> = sqlx::query_as(
-        "SELECT row_to_json(t),
+/// `GET /v3/tasks/{id}`'s statement: the task, its 1:1 parts and subtasks (as JSON of their
+/// rows) and its target server's tree ([`servers::tree_columns`]), in one round trip. The
+/// target server is a lateral join on its unique `task_id`, so the tree's subqueries probe by
+/// its id; every subquery binds the task's domain. `docs/performance.md` has its plan.
+static SHOW_SQL: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT row_to_json(t) AS task,
                 (SELECT row_to_json(s) FROM (SELECT id, ip, name, os_type, os_version, oem_system, state, migration_cycle
-                                          FROM servers WHERE domain_id = t.domain_id AND id = t.source_server_id) s),
-                (SELECT row_to_json(ts) FROM (SELECT id, vm_id, name, ip, os_type, os_version, system_dir,
-                                                     image_disk_id, cutovered_snapshot_ids
-                                          FROM servers WHERE domain_id = t.domain_id AND task_id = t.id) ts),
-                (SELECT row_to_json(c) FROM task_clone_servers c WHERE c.domain_id = t.domain_id AND c.task_id = t.id),
-                (SELECT row_to_json(n) FROM task_network_checks n WHERE n.domain_id = t.domain_id AND n.task_id = t.id),
+                                          FROM servers WHERE domain_id = t.domain_id AND id = t.source_server_id) s) AS source,
+                row_to_json(ts) AS target,
+                (SELECT row_to_json(c) FROM task_clone_servers c WHERE c.domain_id = t.domain_id AND c.task_id = t.id)
+                  AS clone_server,
+                (SELECT row_to_json(n) FROM task_network_checks n WHERE n.domain_id = t.domain_id AND n.task_id = t.id)
+                  AS network_check,
                 (SELECT coalesce(json_agg(st ORDER BY st.position), '[]'::json) FROM subtasks st
-                  WHERE st.domain_id = t.domain_id AND st.task_id = t.id)
-             FROM tasks t WHERE t.domain_id = $1 AND t.id = $2",
+                  WHERE st.domain_id = t.domain_id AND st.task_id = t.id) AS subtasks,
+                {tree}
+           FROM tasks t
+           LEFT JOIN LATERAL (SELECT id, vm_id, name, ip, os_type, os_version, system_dir, image_disk_id,
+                                     cutovered_snapshot_ids
+                                FROM servers WHERE domain_id = t.domain_id AND task_id = t.id) ts ON true
+          WHERE t.domain_id = $1 AND t.id = $2",
+        tree = servers::tree_columns("t.domain_id", "= ts.id"),
     )
-    .bind(domain)
-    .bind(id)
-    .fetch_optional(&mut *conn)
-    .await?;
-    let Some((task, source, target, clone_server, network_check, subtasks)) = row else {
-        return Ok(None);
-    };
-    let target = target.map(|t| t.0);
-    let target_tree = match &target {
-        Some(server) => servers::load_trees(conn, domain, &[server.id]).await?,
-        None => TreeRows::default(),
-    };
-    Ok(Some(TaskRecord {
-        task: task.0,
-        source: source.map(|s| s.0),
-        target,
-        target_tree,
-        clone_server: clone_server.map(|c| c.0),
-        network_check: network_check.map(|n| n.0),
-        subtasks: subtasks.0,
+});
+
+/// A row of [`SHOW_SQL`].
+#[derive(sqlx::FromRow)]
+struct ShowRow {
+    task: Json<TaskRow>,
+    source: Option<Json<SourceBriefView>>,
+    target: Option<Json<TaskTargetRow>>,
+    clone_server: Option<Json<CloneServer>>,
+    network_check: Option<Json<NetworkCheck>>,
+    subtasks: Json<Vec<SubtaskRow>>,
+    #[sqlx(flatten)]
+    tree: servers::TreeJson,
+}
+
+/// A task with its whole tree in one statement, whatever the tree's size.
+pub async fn find(conn: &mut PgConnection, domain: &DomainId, id: Uuid) -> StoreResult<Option<TaskRecord>> {
+    let row: Option<ShowRow> = sqlx::query_as(&SHOW_SQL).bind(domain).bind(id).fetch_optional(conn).await?;
+    Ok(row.map(|row| TaskRecord {
+        task: row.task.0,
+        source: row.source.map(|s| s.0),
+        target: row.target.map(|t| t.0),
+        target_tree: row.tree.into(),
+        clone_server: row.clone_server.map(|c| c.0),
+        network_check: row.network_check.map(|n| n.0),
+        subtasks: row.subtasks.0,
     }))
 }
 

@@ -667,3 +667,24 @@ async fn a_fully_described_source_round_trips_through_show_and_list() {
     let source = app.get(&format!("/v3/sources/{id}")).await.assert_ok().clone();
     assert_eq!(source["current_task"]["id"], json!(task));
 }
+
+/// New sources, tasks and target servers get time-ordered ids (UUID v7, `api-decisions.md`
+/// Ids): a later create has a larger id, so the indexes keyed by them grow at one edge.
+#[tokio::test]
+async fn new_ids_are_time_ordered_uuid_v7() {
+    let app = spawn_app().await;
+    let mut previous: Option<(uuid::Uuid, uuid::Uuid)> = None;
+    for _ in 0..2 {
+        let source: uuid::Uuid = app.register_source().await.parse().unwrap();
+        let task: uuid::Uuid = app.create_task(&create_task_example(&source.to_string())).await.parse().unwrap();
+        let shown = app.get(&format!("/v3/tasks/{task}")).await;
+        let target: uuid::Uuid = shown.assert_ok()["target_server"]["id"].as_str().unwrap().parse().unwrap();
+        for (what, id) in [("source", source), ("task", task), ("target", target)] {
+            assert_eq!(id.get_version_num(), 7, "{what} id {id}");
+        }
+        if let Some((earlier_source, earlier_task)) = previous {
+            assert!(source > earlier_source && task > earlier_task, "{source} {task} after {previous:?}");
+        }
+        previous = Some((source, task));
+    }
+}

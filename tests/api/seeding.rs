@@ -27,6 +27,12 @@ async fn seeded_tasks_read_back_through_the_api_with_their_standard_tree() {
         assert_eq!(app.get(&format!("/v3/tasks?limit=0&state={state}")).await.assert_ok()["count"], n);
     }
 
+    // Seeded ids are UUID v7 of the rows' dates, as created ones are: list order (newest
+    // first) is descending id order.
+    let ids: Vec<uuid::Uuid> = tasks.iter().map(|t| t["id"].as_str().unwrap().parse().unwrap()).collect();
+    assert!(ids.iter().all(|id| id.get_version_num() == 7), "{ids:?}");
+    assert!(ids.windows(2).all(|w| w[0] > w[1]), "{ids:?}");
+
     let id = tasks[0]["id"].as_str().unwrap();
     let shown = app.get(&format!("/v3/tasks/{id}")).await;
     let shown = shown.assert_ok();
@@ -56,11 +62,13 @@ async fn the_same_seed_gives_the_same_tasks() {
     let (first, second) = (spawn_app().await, spawn_app().await);
     sms_tasks::seed::seed(&first.pool, DOMAIN_A, 7, 42, false).await.unwrap();
     sms_tasks::seed::seed(&second.pool, DOMAIN_A, 7, 42, false).await.unwrap();
+    // Ids are UUID v7 of the seeding time (their first 48 bits, 12 hex digits): the rest, the
+    // random bits, is the seed's.
     let rows = |app: &TestApp| {
         let pool = app.pool.clone();
         async move {
             sqlx::query_as::<_, (String, String, String, Option<String>)>(
-                "SELECT id::text, name, state, enterprise_project_id FROM tasks ORDER BY name",
+                "SELECT substr(id::text, 15), name, state, enterprise_project_id FROM tasks ORDER BY name",
             )
             .fetch_all(&pool)
             .await
