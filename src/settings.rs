@@ -104,6 +104,7 @@ pub struct AuthSettings {
     pub lockout_failures: i32,
     pub lockout_secs: i64,
     pub reject_replays: bool,
+    pub token_cache_secs: u64,
 }
 
 #[derive(Clone, Deserialize)]

@@ -16,6 +16,7 @@ use actix_web::middleware::Next;
 use actix_web::web::{Bytes, BytesMut};
 use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
 use futures_util::StreamExt;
+use sha2::Digest;
 use sqlx::PgPool;
 
 use self::signature::{Authorization, SignedRequest, DATE_FORMAT};
@@ -41,11 +42,35 @@ pub struct Authenticator {
     pool: PgPool,
     settings: AuthSettings,
     body_limit: usize,
+    /// Tokens found valid in the last `auth.token_cache_secs`, by SHA-256, with their domain:
+    /// most token requests then need no lookup (a round trip of their own otherwise). Only
+    /// valid tokens are kept, so a new token works at once; a revoked one stops working
+    /// within the TTL. `None` when the setting is 0.
+    tokens: Option<moka::sync::Cache<[u8; 32], String>>,
 }
+
+/// Tokens the cache holds at most (then the least used go first).
+const TOKEN_CACHE_CAPACITY: u64 = 100_000;
 
 impl Authenticator {
     pub fn new(pool: PgPool, settings: AuthSettings, body_limit: usize) -> Authenticator {
-        Authenticator { pool, settings, body_limit }
+        let ttl = std::time::Duration::from_secs(settings.token_cache_secs);
+        let tokens = (settings.token_cache_secs > 0)
+            .then(|| moka::sync::Cache::builder().max_capacity(TOKEN_CACHE_CAPACITY).time_to_live(ttl).build());
+        Authenticator { pool, settings, body_limit, tokens }
+    }
+
+    /// The domain of a valid token, from the cache or the store.
+    async fn token_domain(&self, token: &str) -> Result<Option<String>, ApiError> {
+        let key: [u8; 32] = sha2::Sha256::digest(token.as_bytes()).into();
+        if let Some(domain) = self.tokens.as_ref().and_then(|cache| cache.get(&key)) {
+            return Ok(Some(domain));
+        }
+        let domain = fault::read(async || credentials::token_domain(&self.pool, token).await).await?;
+        if let (Some(cache), Some(domain)) = (&self.tokens, &domain) {
+            cache.insert(key, domain.clone());
+        }
+        Ok(domain)
     }
 
     /// Authenticates `req` and checks that an `X-Domain-Id` it carries names the caller's
@@ -76,9 +101,8 @@ impl Authenticator {
             return Err(ApiError::Unauthorized("x-auth-token not found".into()));
         };
         let token = token.to_str().map_err(|_| ApiError::Unauthorized("decrypt token fail".into()))?;
-        let domain = fault::read(async || credentials::token_domain(&self.pool, token).await)
-            .await?
-            .ok_or_else(|| ApiError::Unauthorized("decrypt token fail".into()))?;
+        let domain =
+            self.token_domain(token).await?.ok_or_else(|| ApiError::Unauthorized("decrypt token fail".into()))?;
         Ok(Caller { domain: DomainId(domain) })
     }
 

@@ -449,3 +449,23 @@ async fn with_reject_replays_a_signature_is_accepted_once_across_instances() {
     request.send(&lenient).await.assert_ok();
     request.send(&lenient).await.assert_ok();
 }
+
+#[tokio::test]
+async fn a_revoked_token_is_refused_once_the_token_cache_forgets_it() {
+    // Without the cache, at once.
+    let app = spawn_app_with(|s| s.auth.token_cache_secs = 0).await;
+    let (id, token) = sms_tasks::store::credentials::create_token(&app.pool, DOMAIN_A).await.unwrap();
+    app.get_as(&token, "/v3/tasks").await.assert_ok();
+    assert!(sms_tasks::store::credentials::revoke_token(&app.pool, id).await.unwrap());
+    app.get_as(&token, "/v3/tasks").await.assert_error(401, "APIGW.0301");
+
+    // With it, within its time to live (here 1 s).
+    let app = spawn_app_with(|s| s.auth.token_cache_secs = 1).await;
+    let (id, token) = sms_tasks::store::credentials::create_token(&app.pool, DOMAIN_A).await.unwrap();
+    app.get_as(&token, "/v3/tasks").await.assert_ok();
+    assert!(sms_tasks::store::credentials::revoke_token(&app.pool, id).await.unwrap());
+    tokio::time::sleep(std::time::Duration::from_millis(1300)).await;
+    app.get_as(&token, "/v3/tasks").await.assert_error(401, "APIGW.0301");
+    // An unknown token is never remembered: each is looked up.
+    app.get_as("no-such-token", "/v3/tasks").await.assert_error(401, "APIGW.0301");
+}
