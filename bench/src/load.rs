@@ -138,3 +138,17 @@ async fn send(request: reqwest::RequestBuilder) -> Result<(), String> {
     }
     Ok(())
 }
+
+/// The load's HTTP client: keep-alive connections, at most 64 idle.
+///
+/// Idle connections are dropped after 4 s, before the service's 5 s timers close them
+/// (actix-web's keep-alive and first-request timeouts). A connection the pool opened but never
+/// used would otherwise be answered `408` by the service after 5 s, and a request the client
+/// sends on it at that moment would read that 408.
+pub fn http_client() -> reqwest::Result<reqwest::Client> {
+    reqwest::Client::builder()
+        .pool_max_idle_per_host(64)
+        .pool_idle_timeout(Duration::from_secs(4))
+        .timeout(Duration::from_secs(120))
+        .build()
+}

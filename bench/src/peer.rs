@@ -120,7 +120,7 @@ impl Peer {
             .kill_on_drop(true)
             .spawn()
             .context("cannot start PostGraphile with node")?;
-        let client = reqwest::Client::builder().pool_max_idle_per_host(64).timeout(Duration::from_secs(120)).build()?;
+        let client = crate::load::http_client()?;
         let mut peer = Peer { child, url: format!("http://127.0.0.1:{port}/graphql"), client };
         let started = Instant::now();
         loop {

@@ -42,7 +42,7 @@ pub async fn measure(
     let expected: i64 =
         sqlx::query_scalar("SELECT count(*) FROM tasks WHERE domain_id = $1").bind(DOMAIN).fetch_one(&pool).await?;
     pool.close().await;
-    let client = reqwest::Client::builder().pool_max_idle_per_host(64).timeout(Duration::from_secs(120)).build()?;
+    let client = crate::load::http_client()?;
     let mut rows = Vec::new();
     for &n in instances {
         let mut services = Vec::new();

@@ -36,7 +36,7 @@ impl Api {
     pub fn new(base: &str, token: &str) -> anyhow::Result<Api> {
         // One client for all load clients: connections are kept alive and reused.
         // A stuck request fails the run instead of hanging it.
-        let client = reqwest::Client::builder().pool_max_idle_per_host(64).timeout(Duration::from_secs(120)).build()?;
+        let client = crate::load::http_client()?;
         Ok(Api { client, base: base.to_string(), token: token.to_string() })
     }
 
