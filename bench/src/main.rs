@@ -326,37 +326,27 @@ async fn measure(
         }
     }
 
-    if bench.only_show {
-        pool.close().await;
-        return Ok(SizeReport {
-            size,
-            database: database.name.clone(),
-            seed_secs: None,
-            measurements: rows,
-            comparisons,
-            peer: peer_comparisons,
-            sql_drift,
-            peak_rss_kib: 0,
-        });
-    }
-    eprintln!("bench: {size} tasks: create");
-    let template = scenarios::create(&api, duration, &mut rows).await?;
-    pgbench::insert_source_pool(&pool, DOMAIN, WRITE_CLIENTS, duration).await?;
-    // A create statement the script cannot reproduce is reported (and fails the run) below.
-    let tps = if sql_drift.is_empty() {
-        let create_script =
-            pgbench::create_script(&pool, DOMAIN, TOKEN, template, &service_sql.list, &service_sql.create).await?;
-        eprintln!("bench: {size} tasks: pgbench create, {WRITE_CLIENTS} clients");
-        pgbench::run(&bench.pgbench, &bench.dir, &database.url, &create_script, WRITE_CLIENTS, duration).await?
-    } else {
-        eprintln!("bench: {size} tasks: no pgbench create: its script cannot follow the service's SQL");
-        f64::NAN
-    };
-    let service = rows.iter().find(|m| m.op == "create").map_or(f64::NAN, |m| m.stats.rate());
-    comparisons.push(Comparison { work: "create standard tree", clients: WRITE_CLIENTS, service, pgbench: tps });
+    // `--only-show` measures no writes.
+    if !bench.only_show {
+        eprintln!("bench: {size} tasks: create");
+        let template = scenarios::create(&api, duration, &mut rows).await?;
+        pgbench::insert_source_pool(&pool, DOMAIN, WRITE_CLIENTS, duration).await?;
+        // A create statement the script cannot reproduce is reported (and fails the run) below.
+        let tps = if sql_drift.is_empty() {
+            let create_script =
+                pgbench::create_script(&pool, DOMAIN, TOKEN, template, &service_sql.list, &service_sql.create).await?;
+            eprintln!("bench: {size} tasks: pgbench create, {WRITE_CLIENTS} clients");
+            pgbench::run(&bench.pgbench, &bench.dir, &database.url, &create_script, WRITE_CLIENTS, duration).await?
+        } else {
+            eprintln!("bench: {size} tasks: no pgbench create: its script cannot follow the service's SQL");
+            f64::NAN
+        };
+        let service = rows.iter().find(|m| m.op == "create").map_or(f64::NAN, |m| m.stats.rate());
+        comparisons.push(Comparison { work: "create standard tree", clients: WRITE_CLIENTS, service, pgbench: tps });
 
-    eprintln!("bench: {size} tasks: update");
-    scenarios::update(&api, &fixtures.sample_ids, duration, &mut rows).await?;
+        eprintln!("bench: {size} tasks: update");
+        scenarios::update(&api, &fixtures.sample_ids, duration, &mut rows).await?;
+    }
     pool.close().await;
     Ok(SizeReport {
         size,
