@@ -17,6 +17,10 @@ use serde_json::json;
 use crate::helpers::{create_task_example, source_body, spawn_app, TOKEN_A};
 use crate::venv;
 
+/// A runtime error of the Python interpreter under schemathesis (seen once in CI on Python
+/// 3.11.7: Hypothesis parsing a lambda's source to describe a strategy), not a failed check.
+const INTERPRETER_BUG: &str = "SystemError: AST constructor recursion depth mismatch";
+
 const CHECKS: &str = "not_a_server_error,response_schema_conformance,status_code_conformance,content_type_conformance";
 
 /// The `id` of a create's 200 reply.
@@ -72,24 +76,30 @@ async fn schemathesis_finds_no_failure() {
     let seed = setting("FUZZ_SEED", 1);
     let document = format!("{}/openapi.json", app.address);
     let ran = Instant::now();
-    let run_dir = work.clone();
-    let output = tokio::task::spawn_blocking(move || {
-        Command::new(bin.join("schemathesis"))
-            .args(["--config-file", "schemathesis.toml", "run", &document])
-            .args(["--header", &format!("X-Auth-Token: {TOKEN_A}")])
-            .args(["--checks", CHECKS])
-            .args(["--max-examples", &max_examples.to_string(), "--seed", &seed.to_string()])
-            .args(["--workers", "2", "--no-color"])
-            // Hypothesis keeps its example database in the working directory.
-            .current_dir(&run_dir)
-            .env("NO_PROXY", "127.0.0.1,localhost")
-            .env("no_proxy", "127.0.0.1,localhost")
-            .env("SCHEMATHESIS_TELEMETRY", "false")
-            .output()
-    })
-    .await
-    .expect("schemathesis finished")
-    .expect("schemathesis starts");
+    let run = || {
+        let (document, run_dir, bin) = (document.clone(), work.clone(), bin.clone());
+        tokio::task::spawn_blocking(move || {
+            Command::new(bin.join("schemathesis"))
+                .args(["--config-file", "schemathesis.toml", "run", &document])
+                .args(["--header", &format!("X-Auth-Token: {TOKEN_A}")])
+                .args(["--checks", CHECKS])
+                .args(["--max-examples", &max_examples.to_string(), "--seed", &seed.to_string()])
+                .args(["--workers", "2", "--no-color"])
+                // Hypothesis keeps its example database in the working directory.
+                .current_dir(&run_dir)
+                .env("NO_PROXY", "127.0.0.1,localhost")
+                .env("no_proxy", "127.0.0.1,localhost")
+                .env("SCHEMATHESIS_TELEMETRY", "false")
+                .output()
+        })
+    };
+    let mut output = run().await.expect("schemathesis finished").expect("schemathesis starts");
+    if !output.status.success() && String::from_utf8_lossy(&output.stdout).contains(INTERPRETER_BUG) {
+        // Not a finding: CPython 3.11.7's `ast.parse` failed inside Hypothesis while it described
+        // a strategy, and no check ran on that case. Once more; a second failure fails the test.
+        println!("schemathesis met {INTERPRETER_BUG:?} (a CPython bug in the tool); running it again");
+        output = run().await.expect("schemathesis finished").expect("schemathesis starts");
+    }
     let _ = std::fs::remove_dir_all(&work);
 
     let report = format!(
