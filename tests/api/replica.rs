@@ -45,6 +45,8 @@ impl Drop for Pair {
 /// A service over `primary` reading lists from `standby`, with `max_lag_ms`.
 struct Service {
     address: String,
+    /// `http://…` of its `/metrics` listener.
+    metrics: String,
     reads: Arc<ListReads>,
     client: reqwest::Client,
 }
@@ -58,13 +60,15 @@ impl Service {
         settings.database.replica_url = Some(standby.into());
         settings.database.replica_max_lag_ms = max_lag_ms;
         settings.database.replica_check_interval_ms = 100;
+        settings.server.metrics_listen = "127.0.0.1:0".into();
         settings.auth.tokens = vec![TokenSetting { token: TOKEN_A.into(), domain_id: DOMAIN_A.into() }];
         let pool = sms_tasks::db::pool(primary, PoolConfig::direct(5, Duration::from_secs(10))).await.unwrap();
         let app = Application::build(&settings, pool).await.expect("the application builds");
         let address = format!("http://{}", app.address());
         let reads = app.list_reads();
+        let metrics = format!("http://{}", app.metrics_address().expect("metrics are on"));
         tokio::spawn(app.run_until_stopped());
-        Service { address, reads, client: reqwest::Client::new() }
+        Service { address, metrics, reads, client: reqwest::Client::new() }
     }
 
     async fn call(&self, method: reqwest::Method, path: &str, body: Option<&Value>) -> Value {
@@ -217,6 +221,13 @@ async fn lists_come_from_the_standby_and_from_the_primary_while_it_lags_or_is_do
         }
         let fallbacks = service.reads.fallbacks(Fallback::Unreachable) + service.reads.fallbacks(Fallback::Error);
         assert!(fallbacks >= 3, "the fallbacks to the primary were not counted ({fallbacks})");
+        // And said so in the metrics.
+        let scrape = service.client.get(format!("{}/metrics", service.metrics)).send().await.unwrap();
+        let text = scrape.text().await.unwrap();
+        let sample = |line: &str| line.rsplit(' ').next().and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+        let exported: f64 = text.lines().filter(|l| l.starts_with("sms_replica_fallbacks_total{")).map(sample).sum();
+        assert!(exported >= fallbacks as f64, "sms_replica_fallbacks_total {exported} < {fallbacks}:\n{text}");
+        assert!(text.lines().any(|l| l == "sms_replica_in_use 0"), "the replica is not in use:\n{text}");
     }
     // Other list pages read the same way.
     let sources = patient.call(reqwest::Method::GET, "/v3/sources", None).await;
