@@ -217,6 +217,15 @@ async fn run_scale(bench: &Bench, size: usize, instances: &[usize]) -> anyhow::R
     anyhow::ensure!(instances.iter().all(|&n| n > 0), "--instances needs positive counts");
     let database = bench.server.prepare(size, DOMAIN, &bench.sms_tasks).await?;
     let outcome = scale::measure(&bench.sms_tasks, &bench.dir, &database, size, instances, bench.duration).await;
+    release_database(bench, &database).await?;
+    let rows = outcome?;
+    println!("{}", scale::markdown(&rows, size, &command_line()));
+    let _ = std::fs::remove_dir_all(&bench.dir);
+    Ok(scale::clean(&rows))
+}
+
+/// Ends a run's use of its database: with `--keep`, clears what the run added; else drops it.
+async fn release_database(bench: &Bench, database: &db::BenchDatabase) -> anyhow::Result<()> {
     if bench.keep {
         let pool = db::connect(&database.url, 1).await?;
         db::remove_bench_rows(&pool, DOMAIN).await?;
@@ -224,10 +233,7 @@ async fn run_scale(bench: &Bench, size: usize, instances: &[usize]) -> anyhow::R
     } else {
         bench.server.drop_database(&database.name).await?;
     }
-    let rows = outcome?;
-    println!("{}", scale::markdown(&rows, size, &command_line()));
-    let _ = std::fs::remove_dir_all(&bench.dir);
-    Ok(scale::clean(&rows))
+    Ok(())
 }
 
 /// One size: a seeded database, a fresh service, every scenario; then the database is dropped
@@ -235,13 +241,7 @@ async fn run_scale(bench: &Bench, size: usize, instances: &[usize]) -> anyhow::R
 async fn bench_size(bench: &Bench, size: usize) -> anyhow::Result<SizeReport> {
     let database = bench.server.prepare(size, DOMAIN, &bench.sms_tasks).await?;
     let outcome = serve_and_measure(bench, &database, size).await;
-    if bench.keep {
-        let pool = db::connect(&database.url, 1).await?;
-        db::remove_bench_rows(&pool, DOMAIN).await?;
-        pool.close().await;
-    } else {
-        bench.server.drop_database(&database.name).await?;
-    }
+    release_database(bench, &database).await?;
     let mut report = outcome?;
     report.seed_secs = database.seed_secs;
     Ok(report)
